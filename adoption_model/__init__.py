@@ -1,0 +1,35 @@
+"""adoption-model: an agent-based model of sovereign Bitcoin adoption.
+
+The public API is re-exported here lazily so that ``import adoption_model`` stays cheap
+and the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "InputError": "adoption_model.errors",
+    "load_nations": "adoption_model.nations",
+    "nation_provenance": "adoption_model.nations",
+    "build_influence_graph": "adoption_model.network",
+    "InfluenceNetwork": "adoption_model.network",
+    "load_scenario": "adoption_model.scenario",
+    "Scenario": "adoption_model.scenario",
+    "AdoptionModel": "adoption_model.model",
+    "Nation": "adoption_model.agents",
+    "run": "adoption_model.runner",
+    "RunResult": "adoption_model.runner",
+    "compare": "adoption_model.compare",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'adoption_model' has no attribute {name!r}")

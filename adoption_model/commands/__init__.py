@@ -1,0 +1,1 @@
+"""Subcommand groups of the ``adoption-model`` command line."""
