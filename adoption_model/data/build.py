@@ -1,0 +1,938 @@
+"""Build the calibrated nation table and its provenance from the raw staged data.
+
+Run ``python -m adoption_model.data.build [--source DIR] [--out DIR]``. The default source
+is ``../shared/data`` beside the repository root and the default output is this package's
+data directory. The build is deterministic: rebuilding from the same raw files reproduces
+the committed files byte for byte (fixed float formatting, sorted rows, declared column
+order, ``"\\n"`` line endings).
+
+Outputs
+-------
+``nations.csv``                one row per sovereign nation, columns as in
+                               :data:`adoption_model.nations.NATION_COLUMNS`
+``nation_values.csv``          long provenance: iso3, field, value, year, source_id, imputation
+``sources.toml``               every source id and imputation rule, with licence and attribution
+``land_borders.csv``           iso3_a, iso3_b, in_geodatasource, in_world_countries
+``centroid_distances_km.csv``  iso3_a, iso3_b, km
+``blocs.csv``                  iso3, bloc, source
+``quality.md``                 imputed values per field and the weakest nations
+
+Every rule is documented in ``README.md`` beside this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from adoption_model.data import DATA_DIR
+from adoption_model.nations import NATION_COLUMNS
+
+#: Repository root (the directory holding pyproject.toml).
+REPO_ROOT = DATA_DIR.parents[1]
+#: Default raw data directory: ``../shared/data`` relative to the repository root.
+DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data"
+
+#: Simulation start month; policy states and IMF programmes are evaluated on its first day.
+START_MONTH = "2025-06"
+REFERENCE_DATE = pd.Timestamp("2025-06-01")
+#: Values older than this year are kept but flagged ``stale_pre2022``.
+FRESH_FROM = 2022
+FIRST_YEAR = 2015
+#: Last data year used: the last full year before the start month (no look-ahead; the WDI
+#: mirror already holds partial 2025 values).
+LAST_YEAR = 2024
+
+# --- energy rules (documented in README.md and sources.toml [sources.assumption_energy]) --
+#: Share of a net exporter's average net-export power counted as divertible to mining.
+DIVERTIBLE_SHARE = 0.5
+#: Ember 2021 database year used for net imports and hydro share (one consistent vintage).
+EMBER_YEAR = 2019
+HYDRO_SHARE_MIN = 0.5
+COST_HYDRO_EXPORTER = 35.0
+COST_NET_EXPORTER = 50.0
+COST_HIGH_INCOME = 80.0
+COST_DEFAULT = 65.0
+#: World Bank FY2025 high-income threshold (GNI per capita, USD); GDP per capita is the proxy.
+HIGH_INCOME_GDP_PC = 14005.0
+#: Pakistan: fuel-only cost of idle imported-coal capacity (capacity payments are sunk).
+COST_PAK_IDLE_COAL = 50.0
+#: Announced allocations that override the Ember rule: iso3 -> (MW, year, source_id, flag).
+ENERGY_OVERRIDES: dict[str, tuple[float, int, str, str]] = {
+    "PAK": (2000.0, 2025, "seed_002", "seed_article_override"),
+    "BTN": (600.0, 2023, "policy_events_curated", "announced_allocation_override"),
+}
+#: MW already mining at the start: iso3 -> (MW, year, source_id, flag).
+INITIAL_MINING: dict[str, tuple[float, int, str, str]] = {
+    "BTN": (100.0, 2023, "policy_events_curated", "medium_confidence_event"),
+}
+
+# --- reserves rules ----------------------------------------------------------------------
+#: West African Economic and Monetary Union: reserves pooled at the BCEAO.
+WAEMU = ("BEN", "BFA", "CIV", "GNB", "MLI", "NER", "SEN", "TGO")
+#: Central African CFA zone (BEAC): the pooled-reserve peer whose members WDI does report.
+CEMAC = ("CAF", "CMR", "COG", "GAB", "GNQ", "TCD")
+#: Holy See resident population (no statistical source in the staged data).
+VAT_POPULATION = 800.0
+
+# --- policy-state rules --------------------------------------------------------------------
+RESERVE_CATEGORIES = (
+    "reserve_established",
+    "reserve_announced",
+    "reserve_purchases_start",
+    "reserve_purchases_policy",
+)
+MINING_CATEGORIES = ("state_mining_start", "state_mining_expansion")
+
+#: Imputation flag -> kind. "imputed" values are filled by a rule; "stale" are real but
+#: older than FRESH_FROM; "fallback" come from a second real source; "override" replace a
+#: rule value by a documented announcement; "rule" are assumption values; "status" flags
+#: record a fact (not an IMF member, not in the seed list), not a gap.
+FLAG_KINDS: dict[str, str] = {
+    "regional_median": "imputed",
+    "regional_median_gdp_per_capita": "imputed",
+    "regional_median_months": "imputed",
+    "regional_median_imports_pct_gdp": "imputed",
+    "merch_imports_scaled": "imputed",
+    "waemu_gdp_share": "imputed",
+    "documented_assumption": "imputed",
+    "no_data_zero": "imputed",
+    "inferred_from_seed_total": "imputed",
+    "derived_from_imputed": "imputed",
+    "weo_fallback": "fallback",
+    "stale_pre2022": "stale",
+    "seed_article_override": "override",
+    "announced_allocation_override": "override",
+    "medium_confidence_event": "override",
+    "rule_hydro_exporter": "rule",
+    "rule_net_exporter": "rule",
+    "rule_high_income": "rule",
+    "rule_default": "rule",
+    "rule_pak_idle_coal": "rule",
+    "not_member": "status",
+    "not_in_seed_list": "status",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of the nation table with its provenance."""
+
+    value: Any
+    year: int
+    source_id: str
+    imputation: str = ""
+
+
+Table = dict[str, dict[str, Cell]]
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt_float(x: float) -> str:
+    """Format a float with 6 significant digits, positional, no trailing zeros."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    return np.format_float_positional(x, precision=6, unique=False, fractional=False, trim="-")
+
+
+def round6(x: float) -> float:
+    """Round to the precision written to disk, so derived values agree with the file."""
+    return float(fmt_float(x))
+
+
+def fmt_value(value: Any) -> str:
+    """Format a table value as written to CSV."""
+    if isinstance(value, bool | np.bool_):
+        return "True" if value else "False"
+    if isinstance(value, float | int | np.floating | np.integer):
+        return fmt_float(value)
+    return str(value)
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """Write a CSV deterministically (UTF-8, ``\\n`` line endings, minimal quoting)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([fmt_value(v) for v in row])
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- reading
+def read(source: Path, name: str) -> pd.DataFrame:
+    """Read a staged CSV without turning codes such as Namibia's ``NA`` into missing."""
+    return pd.read_csv(source / name, keep_default_na=False, na_values=[""])
+
+
+def latest(
+    frame: pd.DataFrame, col: str, min_year: int = FIRST_YEAR
+) -> dict[str, tuple[float, int]]:
+    """Latest non-missing value of ``col`` per iso3 (year >= min_year): {iso3: (value, year)}."""
+    keep = frame[col].notna() & frame["year"].between(min_year, LAST_YEAR)
+    sub = frame.loc[keep, ["iso3", "year", col]]
+    sub = sub.sort_values(["iso3", "year"]).groupby("iso3").tail(1)
+    return {r.iso3: (float(getattr(r, col)), int(r.year)) for r in sub.itertuples()}
+
+
+def stale_flag(year: int) -> str:
+    return "stale_pre2022" if year < FRESH_FROM else ""
+
+
+def group_median(
+    cells: dict[str, Cell],
+    value_of: Callable[[str, Cell], float],
+    iso3: str,
+    master: pd.DataFrame,
+) -> tuple[float, int]:
+    """Median over observed nations of iso3's UN region (then continent, then world).
+
+    Only cells with no imputation (or only a stale flag) contribute. Returns the median and
+    the most common year among the contributors.
+    """
+    observed = {k: c for k, c in cells.items() if c.imputation in ("", "stale_pre2022")}
+    region = master.at[iso3, "UNregion"]
+    continent = master.at[iso3, "continent"]
+    for key, want in (("UNregion", region), ("continent", continent), (None, None)):
+        members = [k for k in observed if key is None or master.at[k, key] == want]
+        if members:
+            values = [value_of(k, observed[k]) for k in members]
+            years = Counter(observed[k].year for k in members)
+            year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+            return float(np.median(values)), year
+    raise ValueError(f"no observed values to impute {iso3}")
+
+
+# ----------------------------------------------------------------------------- fields
+def identity(master: pd.DataFrame, blocs: pd.DataFrame, table: Table) -> None:
+    """Name, region, continent, centroid, landlocked and bloc list."""
+    by_iso = blocs.groupby("iso3")["bloc"].apply(lambda s: ";".join(sorted(set(s))))
+    for iso3, row in master.iterrows():
+        table["name"][iso3] = Cell(row["name_short"], 2025, "country_converter")
+        table["un_region"][iso3] = Cell(row["UNregion"], 2025, "country_converter")
+        table["continent"][iso3] = Cell(row["continent"], 2025, "country_converter")
+        table["lat"][iso3] = Cell(float(row["lat"]), 2025, "world_countries")
+        table["lng"][iso3] = Cell(float(row["lng"]), 2025, "world_countries")
+        table["landlocked"][iso3] = Cell(bool(row["landlocked"]), 2025, "world_countries")
+        table["blocs"][iso3] = Cell(str(by_iso.get(iso3, "")), 2025, "bloc_memberships")
+
+
+def size(master: pd.DataFrame, wdi: pd.DataFrame, weo: pd.DataFrame, table: Table) -> None:
+    """Population and GDP: WDI, then WEO, then stale values, then a stated rule."""
+    wdi_pop, weo_pop = latest(wdi, "population"), latest(weo, "population_m")
+    wdi_gdp, weo_gdp = latest(wdi, "gdp_usd"), latest(weo, "gdp_usd_bn")
+    for field, primary, fallback, scale in (
+        ("population", wdi_pop, weo_pop, 1e6),
+        ("gdp_usd", wdi_gdp, weo_gdp, 1e9),
+    ):
+        for iso3 in master.index:
+            cell = None
+            p, f = primary.get(iso3), fallback.get(iso3)
+            if p and p[1] >= FRESH_FROM:
+                cell = Cell(p[0], p[1], "wdi")
+            elif f and f[1] >= FRESH_FROM:
+                cell = Cell(round6(f[0] * scale), f[1], "weo_apr2024", "weo_fallback")
+            elif p or f:
+                if p and (not f or p[1] >= f[1]):
+                    cell = Cell(p[0], p[1], "wdi", "stale_pre2022")
+                else:
+                    assert f is not None
+                    cell = Cell(round6(f[0] * scale), f[1], "weo_apr2024", "stale_pre2022")
+            if cell is not None:
+                table[field][iso3] = cell
+    for iso3 in master.index:
+        if iso3 not in table["population"]:
+            if iso3 != "VAT":
+                raise ValueError(f"no population for {iso3}: add a documented rule")
+            table["population"][iso3] = Cell(
+                VAT_POPULATION, 2025, "assumption_population", "documented_assumption"
+            )
+    pops = table["population"]
+    for iso3 in master.index:
+        if iso3 in table["gdp_usd"]:
+            continue
+        pc, year = group_median(
+            table["gdp_usd"], lambda k, c: c.value / pops[k].value, iso3, master
+        )
+        table["gdp_usd"][iso3] = Cell(
+            round6(pc * pops[iso3].value), year, "wdi", "regional_median_gdp_per_capita"
+        )
+
+
+def debt(master: pd.DataFrame, weo: pd.DataFrame, table: Table) -> None:
+    """General government gross debt, % of GDP (IMF WEO Apr 2024); else regional median."""
+    obs = latest(weo, "gg_gross_debt_pct_gdp")
+    cells = table["debt_pct_gdp"]
+    for iso3 in master.index:
+        if iso3 in obs:
+            value, year = obs[iso3]
+            cells[iso3] = Cell(value, year, "weo_apr2024", stale_flag(year))
+    for iso3 in master.index:
+        if iso3 not in cells:
+            med, year = group_median(cells, lambda k, c: c.value, iso3, master)
+            cells[iso3] = Cell(round6(med), year, "weo_apr2024", "regional_median")
+
+
+def imports_and_reserves(master: pd.DataFrame, wdi: pd.DataFrame, table: Table) -> None:
+    """Monthly imports, reserves (incl. gold) and months of import cover."""
+    gdp = table["gdp_usd"]
+    both = wdi.dropna(subset=["imports_gns_pct_gdp", "gdp_usd"])
+    both = (
+        both[both.year.between(FIRST_YEAR, LAST_YEAR)]
+        .sort_values(["iso3", "year"])
+        .groupby("iso3")
+        .tail(1)
+    )
+    gns = {
+        r.iso3: (r.imports_gns_pct_gdp / 100 * r.gdp_usd / 12, int(r.year))
+        for r in both.itertuples()
+    }
+    merch = latest(wdi, "merch_imports_usd")
+    # Ratio of goods-and-services imports to merchandise imports, same country and year.
+    paired = wdi.dropna(subset=["imports_gns_pct_gdp", "gdp_usd", "merch_imports_usd"])
+    paired = paired[paired.year.between(FIRST_YEAR, LAST_YEAR) & paired.iso3.isin(master.index)]
+    paired = paired.sort_values(["iso3", "year"]).groupby("iso3").tail(1)
+    ratio = float(
+        np.median(paired.imports_gns_pct_gdp / 100 * paired.gdp_usd / paired.merch_imports_usd)
+    )
+    imports = table["imports_usd_month"]
+    for iso3 in master.index:
+        if iso3 in gns:
+            value, year = gns[iso3]
+            flag = stale_flag(year)
+            if gdp[iso3].imputation not in ("", "stale_pre2022", "weo_fallback"):
+                flag = "derived_from_imputed"
+            imports[iso3] = Cell(round6(value), year, "wdi", flag)
+        elif iso3 in merch:
+            value, year = merch[iso3]
+            imports[iso3] = Cell(round6(value * ratio / 12), year, "wdi", "merch_imports_scaled")
+    for iso3 in master.index:
+        if iso3 not in imports:
+            share, _ = group_median(imports, lambda k, c: c.value * 12 / gdp[k].value, iso3, master)
+            imports[iso3] = Cell(
+                round6(share * gdp[iso3].value / 12),
+                gdp[iso3].year,
+                "wdi",
+                "regional_median_imports_pct_gdp",
+            )
+
+    reserves = table["reserves_usd"]
+    obs = latest(wdi, "reserves_incl_gold_usd")
+    for iso3 in master.index:
+        if iso3 in obs and iso3 not in WAEMU:
+            value, year = obs[iso3]
+            reserves[iso3] = Cell(value, year, "wdi", stale_flag(year))
+    # WAEMU: the BCEAO pool is sized at the CEMAC (BEAC) median months of cover times the
+    # union's monthly imports, and shared among members by GDP.
+    cemac_cover = float(np.median([reserves[k].value / imports[k].value for k in CEMAC]))
+    pool = cemac_cover * sum(imports[k].value for k in WAEMU)
+    union_gdp = sum(gdp[k].value for k in WAEMU)
+    pool_year = max(reserves[k].year for k in CEMAC)
+    for iso3 in WAEMU:
+        reserves[iso3] = Cell(
+            round6(pool * gdp[iso3].value / union_gdp), pool_year, "wdi", "waemu_gdp_share"
+        )
+    for iso3 in master.index:
+        if iso3 not in reserves:
+            months, year = group_median(
+                reserves, lambda k, c: c.value / imports[k].value, iso3, master
+            )
+            reserves[iso3] = Cell(
+                round6(months * imports[iso3].value), year, "wdi", "regional_median_months"
+            )
+    cover = table["reserves_months_imports"]
+    for iso3 in master.index:
+        r, m = reserves[iso3], imports[iso3]
+        flags = {r.imputation, m.imputation} - {""}
+        if flags - {"stale_pre2022"}:
+            flag = "derived_from_imputed"
+        else:
+            flag = "stale_pre2022" if flags else ""
+        cover[iso3] = Cell(round6(r.value / m.value), r.year, "wdi", flag)
+
+
+def energy(master: pd.DataFrame, ember: pd.DataFrame, table: Table) -> None:
+    """Energy surplus (MW) and its opportunity cost (USD/MWh)."""
+    sub = ember[(ember.year <= EMBER_YEAR) & ember.net_imports_twh.notna()]
+    sub = sub.sort_values(["iso3", "year"]).groupby("iso3").tail(1).set_index("iso3")
+    surplus, cost = table["energy_surplus_mw"], table["energy_cost_usd_mwh"]
+    gdp, pop = table["gdp_usd"], table["population"]
+    for iso3 in master.index:
+        exporter, hydro = False, 0.0
+        if iso3 in ENERGY_OVERRIDES:
+            mw, year, src, flag = ENERGY_OVERRIDES[iso3]
+            surplus[iso3] = Cell(mw, year, src, flag)
+        if iso3 in sub.index:
+            row = sub.loc[iso3]
+            net = float(row.net_imports_twh)
+            exporter = net < 0
+            prod = float(row.production_twh)
+            hydro = float(row.gen_twh_hydro) / prod if prod > 0 else 0.0
+            mw = round6(max(0.0, -net) * 1e6 / 8760 * DIVERTIBLE_SHARE)
+            surplus.setdefault(iso3, Cell(mw, int(row.year), "ember_2021"))
+        else:
+            surplus.setdefault(iso3, Cell(0.0, EMBER_YEAR, "ember_2021", "no_data_zero"))
+        if iso3 == "PAK":
+            value, flag = COST_PAK_IDLE_COAL, "rule_pak_idle_coal"
+        elif exporter and hydro >= HYDRO_SHARE_MIN:
+            value, flag = COST_HYDRO_EXPORTER, "rule_hydro_exporter"
+        elif gdp[iso3].value / pop[iso3].value >= HIGH_INCOME_GDP_PC:
+            value, flag = COST_HIGH_INCOME, "rule_high_income"
+        elif exporter:
+            value, flag = COST_NET_EXPORTER, "rule_net_exporter"
+        else:
+            value, flag = COST_DEFAULT, "rule_default"
+        cost[iso3] = Cell(value, 2025, "assumption_energy", flag)
+
+
+def imf(
+    master: pd.DataFrame, credit: pd.DataFrame, arr: pd.DataFrame, upd: pd.DataFrame, table: Table
+) -> None:
+    """IMF membership, credit outstanding (% of quota) and active programme at the start."""
+    credit = credit.set_index("iso3")
+    active: dict[str, Cell] = {}
+    for r in arr.itertuples():
+        start, end = pd.Timestamp(r.arrangement_date), pd.Timestamp(r.expiration_date)
+        if start <= REFERENCE_DATE <= end:
+            active[r.iso3] = Cell(True, 2024, "imf_qfr_2024_01")
+    for r in upd.itertuples():
+        start, end = _update_window(r.approval_date, r.duration)
+        if start <= REFERENCE_DATE <= end:
+            active[r.iso3] = Cell(True, start.year, "imf_updates_curated")
+    for iso3 in master.index:
+        if iso3 in credit.index:
+            table["imf_member"][iso3] = Cell(True, 2024, "imf_qfr_2024_01")
+            pct = float(credit.at[iso3, "credit_pct_of_quota"])
+            table["imf_credit_pct_quota"][iso3] = Cell(pct, 2024, "imf_qfr_2024_01")
+            table["imf_programme_active"][iso3] = active.get(
+                iso3, Cell(False, 2024, "imf_qfr_2024_01")
+            )
+        else:
+            for field, value in (
+                ("imf_member", False),
+                ("imf_credit_pct_quota", 0.0),
+                ("imf_programme_active", False),
+            ):
+                table[field][iso3] = Cell(value, 2024, "imf_qfr_2024_01", "not_member")
+
+
+def _update_window(approval: str, duration: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end of a curated IMF arrangement ("37 months", "4 years", "to 2026-10")."""
+    start = pd.Timestamp(approval)
+    text = "" if pd.isna(duration) else str(duration).strip()
+    if m := re.fullmatch(r"(\d+) months", text):
+        return start, start + pd.DateOffset(months=int(m.group(1)))
+    if m := re.fullmatch(r"(\d+) years", text):
+        return start, start + pd.DateOffset(years=int(m.group(1)))
+    if m := re.fullmatch(r"to (\d{4}-\d{2})", text):
+        return start, pd.Timestamp(m.group(1)) + pd.offsets.MonthEnd(0)
+    if not text:  # no duration stated: active from approval (e.g. PAK RSF, May 2025)
+        return start, pd.Timestamp.max
+    raise ValueError(f"unparsed IMF arrangement duration {duration!r}")
+
+
+def bitcoin(
+    master: pd.DataFrame, holdings: pd.DataFrame, events: pd.DataFrame, table: Table
+) -> None:
+    """Holdings, acquisition channel, sale mandate, no-sell pledge and initial policy state."""
+    seed = holdings[holdings.snapshot.str.startswith("seed_2025")].set_index("iso3")
+    events = events.copy()
+    events["year"] = events.date.str[:4].astype(int)
+    high = events[(events.confidence == "high") & (events.date <= START_MONTH)]
+    for iso3 in master.index:
+        if iso3 in seed.index:
+            row = seed.loc[iso3]
+            flag = "inferred_from_seed_total" if "[inferred]" in row.snapshot else ""
+            table["btc_holdings"][iso3] = Cell(float(row.btc), 2025, "btc_seed_2025", flag)
+            channel = _channel(str(row.acquisition_channel))
+            table["btc_acquisition"][iso3] = Cell(channel, 2025, "btc_seed_2025", flag)
+        else:
+            table["btc_holdings"][iso3] = Cell(0.0, 2025, "btc_seed_2025", "not_in_seed_list")
+            table["btc_acquisition"][iso3] = Cell("", 2025, "btc_seed_2025", "not_in_seed_list")
+        mine = high[high.iso3 == iso3]
+        mandate = mine[(mine.category == "sale") & mine.event.str.contains("mandatory")]
+        table["seized_sale_mandate"][iso3] = _event_flag(mandate)
+        pledge = mine[mine.event.str.contains(r"not to be sold|never to sell", regex=True)]
+        table["no_sell_pledge"][iso3] = _event_flag(pledge)
+        reserve = mine[mine.category.isin(RESERVE_CATEGORIES)]
+        mining = mine[mine.category.isin(MINING_CATEGORIES)]
+        state = {(False, False): "none", (True, False): "reserve", (False, True): "mining"}.get(
+            (not reserve.empty, not mining.empty), "both"
+        )
+        setting = pd.concat([reserve, mining]).sort_values("date")
+        if setting.empty:
+            table["initial_state"][iso3] = Cell("none", 2025, "policy_events_curated")
+            table["policy_since"][iso3] = Cell("", 2025, "policy_events_curated")
+        else:
+            first = setting.iloc[0]
+            table["initial_state"][iso3] = Cell(state, int(first.year), "policy_events_curated")
+            table["policy_since"][iso3] = Cell(first.date, int(first.year), "policy_events_curated")
+        if iso3 in INITIAL_MINING:
+            mw, year, src, flag = INITIAL_MINING[iso3]
+            table["initial_mining_mw"][iso3] = Cell(mw, year, src, flag)
+        else:
+            table["initial_mining_mw"][iso3] = Cell(0.0, 2025, "policy_events_curated")
+        table["waemu_pooled"][iso3] = Cell(iso3 in WAEMU, 2025, "waemu_membership")
+
+
+def _channel(text: str) -> str:
+    """Map the curated acquisition text to one of seized, mined, bought, donated, mixed."""
+    text = text.lower()
+    found = [
+        name
+        for key, name in (
+            ("seiz", "seized"),
+            ("mining", "mined"),
+            ("purchase", "bought"),
+            ("donation", "donated"),
+        )
+        if key in text
+    ]
+    if "+" in text or len(found) > 1:
+        return "mixed"
+    return found[0] if found else ""
+
+
+def _event_flag(rows: pd.DataFrame) -> Cell:
+    if rows.empty:
+        return Cell(False, 2025, "policy_events_curated")
+    return Cell(True, int(rows.iloc[0].year), "policy_events_curated")
+
+
+# ----------------------------------------------------------------------------- networks
+def network_files(source: Path, scope: list[str], out: Path) -> pd.DataFrame:
+    """Write land_borders.csv, centroid_distances_km.csv and blocs.csv; return blocs."""
+    keep = set(scope)
+    borders = read(source, "land_borders_undirected.csv")
+    borders = borders[borders.iso3_a.isin(keep) & borders.iso3_b.isin(keep)].copy()
+    a, b = borders[["iso3_a", "iso3_b"]].min(axis=1), borders[["iso3_a", "iso3_b"]].max(axis=1)
+    borders["iso3_a"], borders["iso3_b"] = a, b
+    borders = borders.sort_values(["iso3_a", "iso3_b"])
+    write_csv(
+        out / "land_borders.csv",
+        ["iso3_a", "iso3_b", "in_geodatasource", "in_world_countries"],
+        (
+            (r.iso3_a, r.iso3_b, bool(r.in_geodatasource), bool(r.in_world_countries))
+            for r in borders.itertuples()
+        ),
+    )
+    dist = read(source, "centroid_distances_km.csv")
+    dist = dist[dist.iso3_a.isin(keep) & dist.iso3_b.isin(keep)].copy()
+    a, b = dist[["iso3_a", "iso3_b"]].min(axis=1), dist[["iso3_a", "iso3_b"]].max(axis=1)
+    dist["iso3_a"], dist["iso3_b"] = a, b
+    dist = dist.sort_values(["iso3_a", "iso3_b"])
+    write_csv(
+        out / "centroid_distances_km.csv",
+        ["iso3_a", "iso3_b", "km"],
+        ((r.iso3_a, r.iso3_b, float(r.centroid_distance_km)) for r in dist.itertuples()),
+    )
+    blocs = read(source, "bloc_memberships_long.csv")
+    blocs = blocs[blocs.iso3.isin(keep)].copy()
+    # country_converter's G20 lists every EU member (the EU is a G20 member); the bloc here
+    # is the 19 member countries, taken from Ember's g20 flag. Other ember_* flags duplicate
+    # EU/G7/OECD and are dropped.
+    g20 = blocs[blocs.bloc == "ember_g20_flag"].assign(bloc="G20")
+    blocs = pd.concat([blocs[~blocs.bloc.str.startswith("ember_") & (blocs.bloc != "G20")], g20])
+    blocs["source_id"] = blocs.source.map(_bloc_source)
+    blocs = blocs.drop_duplicates(["iso3", "bloc"]).sort_values(["iso3", "bloc"])
+    write_csv(
+        out / "blocs.csv",
+        ["iso3", "bloc", "source"],
+        ((r.iso3, r.bloc, r.source_id) for r in blocs.itertuples()),
+    )
+    return blocs
+
+
+def _bloc_source(text: str) -> str:
+    if text.startswith("country_converter"):
+        return "country_converter"
+    if text.startswith("Ember"):
+        return "ember_api"
+    return "blocs_curated"
+
+
+# ----------------------------------------------------------------------------- sources
+def sources_registry() -> dict[str, Any]:
+    """Every source id and imputation rule, as written to sources.toml."""
+    imf_terms = "IMF Copyright and Usage (https://www.imf.org/external/terms.htm)"
+    src: dict[str, dict[str, Any]] = {
+        "wdi": {
+            "title": "World Development Indicators",
+            "publisher": "World Bank",
+            "repository": "datasets/world-development-indicators",
+            "commit": "4ebec5a2273f531ba238a34dbe440394dc5a6c4b",
+            "file": "indicators/<code>/data.csv (FI.RES.TOTL.CD, NY.GDP.MKTP.CD, SP.POP.TOTL, "
+            "NE.IMP.GNFS.ZS, TM.VAL.MRCH.CD.WT); staged as wdi_selected_2015_2025.csv",
+            "licence": "CC-BY-4.0",
+            "attribution": "World Bank, World Development Indicators (CC BY 4.0).",
+            "url": "https://databank.worldbank.org/source/world-development-indicators",
+        },
+        "weo_apr2024": {
+            "title": "World Economic Outlook database, April 2024",
+            "publisher": "International Monetary Fund",
+            "repository": "clovispp/Memoire_R",
+            "commit": "62120987319056976efb2775ee1a2fd17ff2a207",
+            "file": "WEOApr2024all.csv; staged as macro_weo_apr2024.csv",
+            "licence": imf_terms,
+            "attribution": "International Monetary Fund, World Economic Outlook Database, "
+            "April 2024.",
+            "url": "https://www.imf.org/en/Publications/WEO/weo-database/2024/April",
+        },
+        "imf_qfr_2024_01": {
+            "title": "Quarterly Report on IMF Finances, quarter ended 31 January 2024",
+            "publisher": "International Monetary Fund",
+            "repository": "Rahil71/Reports-Analysis",
+            "commit": "b23a07491ac4b44ca1c33026fd0c916b51bbbe85",
+            "file": "flask-server/uploaded_files/fy24q3quarterlyfinancialreport.md; staged as "
+            "imf_credit_outstanding_2024-01-31.csv and imf_arrangements_2024-01-31.csv",
+            "licence": imf_terms,
+            "attribution": "International Monetary Fund, Quarterly Report on IMF Finances "
+            "(FY2024 Q3), GRA, PRGT and RST schedules.",
+        },
+        "imf_updates_curated": {
+            "title": "IMF arrangements after January 2024 (hand-curated)",
+            "publisher": "project, from IMF press releases",
+            "file": "imf_program_updates_post2024-01_curated.csv",
+            "licence": "facts compiled by the project; " + imf_terms,
+            "attribution": "Compiled from IMF press releases; verify against imf.org.",
+            "note": "Not from a dataset; covers the focus countries only.",
+        },
+        "ember_2021": {
+            "title": "Ember global electricity data, 2021 annual database",
+            "publisher": "Ember",
+            "repository": "ember-climate/ember-data-api",
+            "commit": "af996e8e8996572a342499993d829392be86b3f6",
+            "file": "data/annual/2021_annual_database.csv; staged as "
+            "electricity_ember2021_2015_2020.csv",
+            "licence": "CC-BY-4.0",
+            "attribution": "Ember, global electricity data (CC BY 4.0).",
+            "url": "https://ember-energy.org/data/",
+        },
+        "ember_api": {
+            "title": "Ember country overview (yearly), G20 membership flag",
+            "publisher": "Ember",
+            "repository": "ember-climate/ember-data-api",
+            "commit": "ae39f58784e483c1febab076a03c2af70edd3b70",
+            "file": "data/api_country_overview_yearly.csv",
+            "licence": "CC-BY-4.0",
+            "attribution": "Ember, global electricity data (CC BY 4.0).",
+        },
+        "world_countries": {
+            "title": "world-countries 5.1.0 (latlng, landlocked, borders)",
+            "publisher": "Mohammed Le Doze and contributors (npm package world-countries)",
+            "edition": "5.1.0",
+            "file": "countries.json; staged in countries_master.csv, "
+            "land_borders_undirected.csv and centroid_distances_km.csv",
+            "licence": "ODbL-1.0",
+            "attribution": "Contains information from world-countries, which is made "
+            "available under the Open Database License (ODbL) 1.0.",
+            "url": "https://github.com/mledoze/countries",
+        },
+        "geodatasource_borders": {
+            "title": "Country Borders List",
+            "publisher": "GeoDataSource",
+            "repository": "geodatasource/country-borders",
+            "commit": "a07773739ac0 (abbreviated as staged)",
+            "file": "GEODATASOURCE-COUNTRY-BORDERS.CSV",
+            "licence": "CC-BY-SA-4.0",
+            "attribution": "This site or product includes Country Borders List data "
+            "available from https://www.geodatasource.com.",
+            "url": "https://www.geodatasource.com",
+        },
+        "country_converter": {
+            "title": "country_converter 1.3.2 classification table",
+            "publisher": "Konstantin Stadler and contributors",
+            "edition": "1.3.2",
+            "file": "country_converter/country_data.tsv",
+            "licence": "GPL-3.0 (package); only facts (names, UN regions, continents, "
+            "EU/EURO/OECD/G7/APEC/BRIC/BASIC/CIS/Schengen/EEA/CoE membership) are used; the "
+            "project does not depend on or redistribute the package",
+            "attribution": "Classification facts as tabulated by country_converter "
+            "(Stadler 2017, JOSS 2(16), 332).",
+            "url": "https://github.com/IndEcol/country_converter",
+        },
+        "bloc_memberships": {
+            "title": "Bloc memberships (country_converter facts, Ember G20 flag, hand-curated)",
+            "publisher": "project",
+            "file": "bloc_memberships_long.csv -> blocs.csv",
+            "licence": "facts; see country_converter, ember_api and blocs_curated",
+            "attribution": "See the per-row source in blocs.csv.",
+        },
+        "blocs_curated": {
+            "title": "Hand-curated bloc memberships (BRICS 2025, ASEAN, AU, GCC, SCO, EAEU, "
+            "MERCOSUR, OPEC, OPEC+, NATO, SAARC, BIMSTEC, SICA, ECOWAS 2025, "
+            "BTC legal tender)",
+            "publisher": "project",
+            "file": "bloc_memberships_long.csv",
+            "licence": "facts compiled by the project",
+            "attribution": "Compiled by the project from well-known membership lists; verify.",
+        },
+        "btc_seed_2025": {
+            "title": "Government Bitcoin holdings, seed snapshot (May 2025)",
+            "publisher": "project, from seed article 002 and public trackers",
+            "file": "gov_btc_holdings_curated.csv (snapshot seed_2025 rows only)",
+            "licence": "facts compiled by the project (trackers cited, tables not copied)",
+            "attribution": "Mars Finance (Luke), May 2025, citing a 'Countries Holding "
+            "Bitcoin' table; corroborated by BitcoinTreasuries-based reports.",
+            "note": "Finland's 1,981 BTC is inferred: 529,705 total minus the listed nations.",
+        },
+        "policy_events_curated": {
+            "title": "Sovereign Bitcoin policy events 2019-2025 (hand-curated)",
+            "publisher": "project",
+            "file": "policy_events_curated.csv",
+            "licence": "facts compiled by the project",
+            "attribution": "Compiled by the project from the seed articles and public "
+            "reporting; medium/low confidence entries are not verified facts.",
+        },
+        "seed_000": {
+            "title": "Bhutan's crypto reserve strategy (seed article 000)",
+            "publisher": "project seed text",
+            "file": "../shared/seeds/000_985889afa0a8c436.txt",
+            "licence": "quoted facts only; article not redistributed",
+            "attribution": "Seed article 000: Bhutan hydropower potential about 24,000 MW, "
+            "7% exploited; state mining since April 2019.",
+        },
+        "seed_002": {
+            "title": "Pakistan follows up with national-level strategic Bitcoin reserves "
+            "(seed article 002)",
+            "publisher": "Mars Finance (author: Luke), May 2025",
+            "file": "../shared/seeds/002_35a3ef0b3bd84499.txt",
+            "licence": "quoted facts only; article not redistributed",
+            "attribution": "Luke, Mars Finance: 'Pakistan follows up with national-level "
+            "strategic Bitcoin reserves', May 2025.",
+        },
+        "waemu_membership": {
+            "title": "WAEMU (UEMOA) membership; reserves pooled at the BCEAO",
+            "publisher": "project",
+            "licence": "facts",
+            "attribution": "Members: " + " ".join(WAEMU) + ".",
+        },
+        "assumption_energy": {
+            "title": "Energy surplus and opportunity-cost rules (project assumption)",
+            "publisher": "project",
+            "licence": "project (MIT)",
+            "attribution": "adoption-model data README, energy rules.",
+            "divertible_share": DIVERTIBLE_SHARE,
+            "ember_year": EMBER_YEAR,
+            "hydro_share_min": HYDRO_SHARE_MIN,
+            "cost_hydro_exporter_usd_mwh": COST_HYDRO_EXPORTER,
+            "cost_net_exporter_usd_mwh": COST_NET_EXPORTER,
+            "cost_high_income_usd_mwh": COST_HIGH_INCOME,
+            "cost_default_usd_mwh": COST_DEFAULT,
+            "cost_pak_idle_coal_usd_mwh": COST_PAK_IDLE_COAL,
+            "high_income_gdp_per_capita_usd": HIGH_INCOME_GDP_PC,
+        },
+        "assumption_population": {
+            "title": "Holy See resident population (project assumption)",
+            "publisher": "project",
+            "licence": "project (MIT)",
+            "attribution": "Order of magnitude (about 800 residents) as commonly reported.",
+            "value": VAT_POPULATION,
+        },
+    }
+    rules: dict[str, str] = {
+        "regional_median": "Median of the observed values in the nation's UN region "
+        "(continent, then world, if the region has none).",
+        "regional_median_gdp_per_capita": "Population times the UN-region median GDP per capita.",
+        "regional_median_months": "Monthly imports times the UN-region median months of "
+        "import cover.",
+        "regional_median_imports_pct_gdp": "GDP times the UN-region median imports share of "
+        "GDP, divided by 12.",
+        "merch_imports_scaled": "WDI merchandise imports times the median ratio of goods-and-"
+        "services to merchandise imports across nations, divided by 12.",
+        "waemu_gdp_share": "BCEAO pool = CEMAC median months of cover x WAEMU monthly "
+        "imports; each member gets its GDP share.",
+        "documented_assumption": "A stated value from an assumption entry in this file.",
+        "no_data_zero": "No electricity data: zero surplus.",
+        "inferred_from_seed_total": "Seed total 529,705 minus the listed nations (Finland).",
+        "derived_from_imputed": "Computed from inputs at least one of which is imputed.",
+        "weo_fallback": "WDI has no value for 2022+: IMF WEO value used.",
+        "stale_pre2022": "Latest available value is older than 2022; kept as is.",
+        "seed_article_override": "Announced allocation from a seed article replaces the rule.",
+        "announced_allocation_override": "Announced allocation (curated policy event) "
+        "replaces the rule.",
+        "medium_confidence_event": "Magnitude from a medium-confidence policy event.",
+        "rule_hydro_exporter": f"Net exporter in Ember {EMBER_YEAR} with hydro >= "
+        f"{HYDRO_SHARE_MIN:.0%} of generation: USD {COST_HYDRO_EXPORTER:g}/MWh.",
+        "rule_high_income": f"Otherwise, GDP per capita >= USD {HIGH_INCOME_GDP_PC:g}: "
+        f"USD {COST_HIGH_INCOME:g}/MWh.",
+        "rule_net_exporter": f"Otherwise, a net exporter: USD {COST_NET_EXPORTER:g}/MWh.",
+        "rule_default": f"Everyone else: USD {COST_DEFAULT:g}/MWh.",
+        "rule_pak_idle_coal": "Pakistan, idle coal capacity (seed article 002): fuel-only "
+        f"cost USD {COST_PAK_IDLE_COAL:g}/MWh.",
+        "not_member": "Not an IMF member: not a member, zero credit, no programme.",
+        "not_in_seed_list": "Not in the seed holdings table: zero holdings.",
+    }
+    return {
+        "sources": {k: src[k] for k in sorted(src)},
+        "rules": {k: {"kind": FLAG_KINDS[k], "description": rules[k]} for k in sorted(rules)},
+    }
+
+
+# ----------------------------------------------------------------------------- quality
+def quality_report(table: Table, scope: list[str]) -> str:
+    """Markdown: flagged values per field by kind, and the weakest nations."""
+    fields = [f for f in NATION_COLUMNS if f != "iso3"]
+    kinds = ["imputed", "fallback", "stale", "override", "rule", "status"]
+    lines = [
+        "# Data quality (generated by `python -m adoption_model.data.build`; do not edit)",
+        "",
+        "## Imputed values per field",
+        "",
+        "Counts of nations (of 197) whose value carries each kind of flag (see README.md).",
+        "",
+        "| field | " + " | ".join(kinds) + " | flags |",
+        "|---|" + "---|" * (len(kinds) + 1),
+    ]
+    for field in fields:
+        flags = Counter(table[field][i].imputation for i in scope)
+        flags.pop("", None)
+        if not flags:
+            continue
+        by_kind = Counter()
+        for flag, n in flags.items():
+            by_kind[FLAG_KINDS[flag]] += n
+        detail = ", ".join(f"{f} {n}" for f, n in sorted(flags.items()))
+        lines.append(
+            f"| {field} | " + " | ".join(str(by_kind[k]) for k in kinds) + f" | {detail} |"
+        )
+    lines += [
+        "",
+        "## Weakest nations",
+        "",
+        "Nations with the most imputed fields (then stale fields).",
+        "",
+        "| iso3 | name | imputed | stale | imputed fields | stale fields |",
+        "|---|---|---|---|---|---|",
+    ]
+    scores = []
+    for iso3 in scope:
+        imp = [f for f in fields if FLAG_KINDS.get(table[f][iso3].imputation) == "imputed"]
+        stale = [f for f in fields if table[f][iso3].imputation == "stale_pre2022"]
+        if imp or stale:
+            scores.append((-len(imp), -len(stale), iso3, imp, stale))
+    for _, _, iso3, imp, stale in sorted(scores)[:20]:
+        lines.append(
+            f"| {iso3} | {table['name'][iso3].value} | {len(imp)} | {len(stale)} | "
+            f"{', '.join(imp)} | {', '.join(stale)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- main
+def build(source: Path = DEFAULT_SOURCE, out: Path = DATA_DIR) -> Table:
+    """Build every data file from the raw staged data in ``source`` into ``out``."""
+    source, out = Path(source), Path(out)
+    if not (source / "nation_seed_latest.csv").is_file():
+        raise FileNotFoundError(f"{source} does not hold the staged data (nation_seed_latest.csv)")
+    out.mkdir(parents=True, exist_ok=True)
+    master = read(source, "countries_master.csv")
+    master = master[master.sovereign_scope.notna()].rename(columns={"ISO3": "iso3"})
+    master = master.set_index("iso3").sort_index()
+    scope = list(master.index)
+    seed = read(source, "nation_seed_latest.csv")
+    if sorted(seed.iso3) != scope or len(scope) != 197:
+        raise ValueError("nation_seed_latest.csv and countries_master.csv disagree on scope")
+    if master.at["NAM", "ISO2"] != "NA":
+        raise ValueError("Namibia's ISO2 'NA' was read as missing")
+    wdi = read(source, "wdi_selected_2015_2025.csv")
+    weo = read(source, "macro_weo_apr2024.csv")
+    ember = read(source, "electricity_ember2021_2015_2020.csv")
+
+    table: Table = {f: {} for f in NATION_COLUMNS if f != "iso3"}
+    blocs = network_files(source, scope, out)
+    identity(master, blocs, table)
+    size(master, wdi, weo, table)
+    debt(master, weo, table)
+    imports_and_reserves(master, wdi, table)
+    energy(master, ember, table)
+    imf(
+        master,
+        read(source, "imf_credit_outstanding_2024-01-31.csv"),
+        read(source, "imf_arrangements_2024-01-31.csv"),
+        read(source, "imf_program_updates_post2024-01_curated.csv"),
+        table,
+    )
+    bitcoin(
+        master,
+        read(source, "gov_btc_holdings_curated.csv"),
+        read(source, "policy_events_curated.csv"),
+        table,
+    )
+    for field, cells in table.items():
+        missing = set(scope) - set(cells)
+        if missing:
+            raise ValueError(f"{field}: no value for {sorted(missing)}")
+
+    fields = list(table)
+    write_csv(
+        out / "nations.csv",
+        list(NATION_COLUMNS),
+        ([iso3] + [table[f][iso3].value for f in fields] for iso3 in scope),
+    )
+    write_csv(
+        out / "nation_values.csv",
+        ["iso3", "field", "value", "year", "source_id", "imputation"],
+        (
+            [iso3, f, fmt_value(c.value), str(c.year), c.source_id, c.imputation]
+            for iso3 in scope
+            for f in fields
+            for c in [table[f][iso3]]
+        ),
+    )
+    (out / "sources.toml").write_bytes(
+        (
+            "# Generated by python -m adoption_model.data.build; do not edit.\n"
+            + tomli_w.dumps(sources_registry())
+        ).encode("utf-8")
+    )
+    (out / "quality.md").write_bytes(quality_report(table, scope).encode("utf-8"))
+    return table
+
+
+#: Files written by :func:`build` (the byte-for-byte rebuild test compares these).
+GENERATED_FILES = (
+    "nations.csv",
+    "nation_values.csv",
+    "sources.toml",
+    "quality.md",
+    "land_borders.csv",
+    "centroid_distances_km.csv",
+    "blocs.csv",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        prog="python -m adoption_model.data.build", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--source", type=Path, default=DEFAULT_SOURCE, help="raw staged data directory"
+    )
+    parser.add_argument("--out", type=Path, default=DATA_DIR, help="output directory")
+    args = parser.parse_args(argv)
+    try:
+        build(args.source, args.out)
+    except FileNotFoundError as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(GENERATED_FILES)} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
