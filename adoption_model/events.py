@@ -1,0 +1,172 @@
+"""Dated scenario events: interventions that fire at the start of their month.
+
+Events fire after the world update of their month (so a price shock in 2026-03 moves the
+2026-03 price) and before nations look at their neighbours, so every nation sees the
+intervention when it decides that month. An event dated at the start month fires at
+initialisation, before step 0 is recorded.
+
+========== ================================================================================
+kind       effect
+========== ================================================================================
+adopt      the nation(s) adopt a reserve now and buy toward the target (``adoption.*``)
+mine       the nation(s) mine with ``mw`` megawatts (default: their surplus)
+sell       the nation(s) sell ``fraction`` of holdings now (default all) and leave the reserve
+buy        a purchase programme: ``btc`` bought in equal tranches over ``months`` (default 1)
+price_shock the price moves by ``change`` (``-0.6`` = a 60% fall) this month
+imf_stance the IMF stance becomes ``stance``
+energy     the nation(s) get ``mw`` megawatts of surplus energy (an allocation)
+set        a live parameter ``key`` becomes ``value`` (``rule.coef.a_peer``, ``imf.*`` ...)
+mandate    the nation(s) get (``value`` true, default) or lose a seized-asset sale law
+pledge     the nation(s) pledge never to sell (``value`` true, default) or drop the pledge
+========== ================================================================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from adoption_model.errors import InputError
+from adoption_model.scenario import Event, _check_settable, format_validation_error
+from adoption_model.world import month_index
+
+if TYPE_CHECKING:
+    from adoption_model.model import AdoptionModel
+
+
+def by_month(events: list[Event]) -> dict[int, list[Event]]:
+    """Index events by calendar month (in file order within a month)."""
+    out: dict[int, list[Event]] = defaultdict(list)
+    for ev in events:
+        out[month_index(ev.date)].append(ev)
+    return dict(out)
+
+
+def fire(model: AdoptionModel, events: list[Event]) -> None:
+    """Apply this month's events to the model, in file order."""
+    for ev in events:
+        targets = [model.resolve_nation(k, f"events ({ev.kind} {ev.date})") for k in ev.targets()]
+        idx = np.asarray(targets, dtype=np.int64)
+        _HANDLERS[ev.kind](model, ev, idx)
+        model.fired_events.append(
+            {
+                "step": int(model.steps),
+                "date": ev.date,
+                "kind": ev.kind,
+                "name": ev.name or ev.kind,
+                "nations": [str(model.ids[i]) for i in idx],
+            }
+        )
+
+
+def _adopt(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    st, sc = model.state, model.live
+    st.reserve[idx] = True
+    st.sold_out[idx] = False
+    st.selling[idx] = False
+    st.policy_since[idx] = model.steps
+    st.buy_usd_month[idx] = (
+        sc.adoption.target_share * st.reserves_usd[idx] / sc.adoption.purchase_months
+    )
+    st.buy_months_left[idx] = sc.adoption.purchase_months
+
+
+def _mine(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    st = model.state
+    if ev.mw is not None:
+        st.energy_surplus_mw[idx] = np.maximum(st.energy_surplus_mw[idx], ev.mw)
+    st.mining[idx] = True
+    st.mining_mw[idx] = ev.mw if ev.mw is not None else st.energy_surplus_mw[idx]
+    st.negative_months[idx] = 0
+    st.policy_since[idx] = model.steps
+
+
+def _sell(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    st = model.state
+    fraction = 1.0 if ev.fraction is None else ev.fraction
+    st.reserve[idx] = False
+    st.buy_months_left[idx] = 0
+    st.program_months_left[idx] = 0
+    st.selling[idx] = True
+    st.sold_out[idx] = True
+    st.policy_since[idx] = model.steps
+    # sold in this month's act: one tranche equal to the fraction of today's holdings
+    st.sell_btc_month[idx] = st.holdings[idx] * fraction
+
+
+def _buy(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    st = model.state
+    months = ev.months or 1
+    st.program_btc_month[idx] = (ev.btc or 0.0) / months
+    st.program_months_left[idx] = months
+
+
+def _price_shock(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    model.world.shock(float(ev.change or 0.0))
+
+
+def _imf_stance(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    set_live(model, "imf.stance", ev.stance)
+
+
+def _energy(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    model.state.energy_surplus_mw[idx] = ev.mw
+
+
+def _set(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    set_live(model, ev.key or "", ev.value)
+
+
+def _mandate(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    model.state.seized_mandate[idx] = True if ev.value is None else bool(ev.value)
+
+
+def _pledge(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    model.state.no_sell[idx] = True if ev.value is None else bool(ev.value)
+
+
+_HANDLERS = {
+    "adopt": _adopt,
+    "mine": _mine,
+    "sell": _sell,
+    "buy": _buy,
+    "price_shock": _price_shock,
+    "imf_stance": _imf_stance,
+    "energy": _energy,
+    "set": _set,
+    "mandate": _mandate,
+    "pledge": _pledge,
+}
+
+
+def set_live(model: AdoptionModel, key: str, value: Any) -> None:
+    """Set a live scenario parameter (validated); takes effect from the next decision."""
+    try:
+        _check_settable(key, key)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    parts = key.split(".")
+    node: Any = model.live
+    for part in parts[:-1]:
+        node = getattr(node, part)
+    if not isinstance(node, BaseModel) or parts[-1] not in type(node).model_fields:
+        raise InputError(f"{key}: unknown parameter")
+    try:
+        setattr(node, parts[-1], value)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, "").replace(parts[-1], key, 1)) from None
+    if key == "imf.stance":
+        model.world.imf_stance = float(value)
+    if key.startswith("imf.exposure") or key == "imf.programme_floor":
+        from adoption_model import imf
+
+        st = model.state
+        model.exposure = imf.exposure(
+            st.credit_pct_quota,
+            st.programme,
+            model.live.imf.exposure_full_at_pct_quota,
+            model.live.imf.programme_floor,
+        )

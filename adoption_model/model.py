@@ -1,0 +1,724 @@
+"""The adoption model: nations on an influence graph deciding each month.
+
+:class:`AdoptionModel` wires the world (:mod:`~adoption_model.world`), the nations' state
+(:mod:`~adoption_model.state`), the influence network (:mod:`~adoption_model.network`), the
+decision rule (:mod:`~adoption_model.rules`), mining (:mod:`~adoption_model.mining`), the IMF
+(:mod:`~adoption_model.imf`) and dated events (:mod:`~adoption_model.events`), and holds
+``step()``. One step is one month (MODEL.md section 3):
+
+1. world update (price, supply and halvings, hashrate) and the month's scheduled events;
+2. signals, on the start-of-step state;
+3. decisions (synchronous);
+4. acts: purchases, mining income, sales, IMF audits;
+5. record.
+
+Two engines run the same model. ``engine="vectorized"`` updates the state arrays in one
+synchronous numpy step. ``engine="agents"`` lets every :class:`~adoption_model.agents.Nation`
+gather its own signal from its neighbours and decide and act in its own methods, in plain
+Mesa idiom. Both draw exactly the same random numbers from ``model.rng`` (one standard
+normal for the price, then one ``(3, n)`` block of uniforms per step: review, choice,
+audit) and give bit-identical trajectories.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from adoption_model import events as events_mod
+from adoption_model import imf, mining, rules
+from adoption_model.errors import InputError, did_you_mean
+from adoption_model.network import InfluenceNetwork
+from adoption_model.scenario import Scenario, load_scenario
+from adoption_model.state import STATE_NAMES, NationState
+from adoption_model.world import World, month_index
+
+U_REVIEW, U_CHOICE, U_AUDIT = 0, 1, 2
+
+#: Columns of the per-step model frame, in order.
+MODEL_COLUMNS = (
+    "step",
+    "date",
+    "n_adopters",
+    "adoption_share",
+    "gdp_weighted_share",
+    "population_weighted_share",
+    "n_reserve",
+    "n_miners",
+    "mining_mw",
+    "n_sold_out",
+    "n_new_adopters",
+    "btc_sovereign",
+    "btc_bought",
+    "btc_mined",
+    "btc_sold",
+    "supply_btc",
+    "supply_share",
+    "btc_price",
+    "subsidy_btc",
+    "network_hashrate_ehs",
+    "imf_stance",
+    "imf_detections",
+    "fx_reserves_usd",
+)
+
+
+def fx_stress(reserves_usd: np.ndarray, imports_usd_month: np.ndarray) -> np.ndarray:
+    """0 with three or more months of import cover (the IMF's rule of thumb), 1 with none."""
+    return np.clip((3.0 - reserves_usd / imports_usd_month) / 3.0, 0.0, 1.0)
+
+
+def debt_stress(debt_pct_gdp: np.ndarray) -> np.ndarray:
+    """0 at or below 60% of GDP, 1 at or above 150%, linear between."""
+    return np.clip((debt_pct_gdp - 60.0) / 90.0, 0.0, 1.0)
+
+
+def unrealised_gain(holdings: np.ndarray, cost_basis: np.ndarray, price: float) -> np.ndarray:
+    """tanh of the log gain on holdings against their cost basis (0 without holdings)."""
+    ok = (holdings > 0) & (cost_basis > 0)
+    ratio = np.where(ok, holdings * price / np.where(ok, cost_basis, 1.0), 1.0)
+    return np.tanh(np.log(ratio))
+
+
+class AdoptionModel(mesa.Model):
+    """Sovereign Bitcoin adoption on an influence graph (see docs/ODD.md).
+
+    Parameters
+    ----------
+    scenario : Scenario, str, Path, dict or None
+        A validated scenario, a bundled scenario name, a TOML path, a dict of keys or None
+        for the baseline.
+    seed : int, optional
+        The run's seed; overrides ``scenario.seed``. Without either, a fresh seed is drawn
+        from the operating system and recorded in ``model.seed``.
+    overrides : dict, optional
+        Dotted-key overrides, as ``--set`` on the command line.
+    nations : DataFrame, optional
+        A nation table to use instead of the bundled one (real network only).
+    **kwargs
+        Any further keyword is taken as a dotted override with ``__`` for ``.``
+        (``rule__kind="bass"``), so that ``mesa.batch_run`` can sweep scenario keys.
+
+    Examples
+    --------
+    >>> m = AdoptionModel(overrides={"steps": 3}, seed=1)
+    >>> m.run_model(); m.steps
+    3
+    """
+
+    def __init__(
+        self,
+        scenario: Any = None,
+        seed: int | None = None,
+        *,
+        overrides: dict[str, Any] | None = None,
+        nations: pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> None:
+        extra = {k.replace("__", "."): v for k, v in kwargs.items()}
+        sc = load_scenario(scenario, {**(overrides or {}), **extra} or None)
+        if seed is None:
+            seed = sc.seed if sc.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+        super().__init__(seed=seed)
+        self.seed = int(seed)
+        self.scenario: Scenario = sc.model_copy(update={"seed": int(seed)})
+        self.live: Scenario = self.scenario.model_copy(deep=True)
+        self.engine = sc.engine
+
+        # network and nations: synthetic graphs draw from the model's generator first
+        self.network, table = self._build_world(sc, nations)
+        self.nations_table = table.reset_index(drop=True)
+        self.n = self.network.n
+        self.ids: list[Any] = list(self.network.nodes)
+        self.index_of = {str(k): i for i, k in enumerate(self.ids)}
+        self.world = World.start(self.live)
+        self.state = NationState.from_table(self.nations_table, self.world.price)
+        self._den = self.network.in_degree_weight()
+        self._structure: sp.csr_array | None = None
+        if self.network.matrix is not None:
+            s = self.network.matrix.copy()
+            s.data[:] = 1.0
+            self._structure = s
+        self._init_rule(sc)
+        self._init_adopters(sc)
+        self.exposure = imf.exposure(
+            self.state.credit_pct_quota,
+            self.state.programme,
+            sc.imf.exposure_full_at_pct_quota,
+            sc.imf.programme_floor,
+        )
+        self.schedule_events = events_mod.by_month(sc.events)
+        self.fired_events: list[dict[str, Any]] = []
+        self._net_buying = 0.0
+        self._new_prev = np.zeros(self.n, dtype=bool)
+        self._u = np.zeros((3, self.n))
+
+        # explanations of the latest decision
+        self.last_terms = np.zeros((self.n, 3, len(rules.TERMS)))
+        self.last_util = np.zeros((self.n, 3))
+        self.last_probs = np.zeros((self.n, 4))
+        self.last_probs[:, 0] = 1.0
+
+        keep = sc.output.nation_frame
+        self.keep_nations = (sc.network.kind == "real") if keep is None else keep
+        self._init_recorders(sc.steps)
+
+        # the Mesa agents: thin views on the arrays
+        from adoption_model.agents import Nation
+
+        self.nations = [Nation(self, i) for i in range(self.n)]
+        # Mesa 3.3.1 keeps every model ever built reachable through Agent._ids
+        # (projectmesa/mesa issue 3179); all agents exist now, so drop the entry.
+        mesa.Agent._ids.pop(self, None)
+
+        events_mod.fire(self, self.schedule_events.get(self.world.month, []))
+        self._record()
+
+    # ------------------------------------------------------------------ construction
+    def _build_world(
+        self, sc: Scenario, nations: pd.DataFrame | None
+    ) -> tuple[InfluenceNetwork, pd.DataFrame]:
+        from adoption_model import network as net
+        from adoption_model.nations import load_nations
+
+        cfg = sc.network
+        if cfg.kind == "real":
+            table = load_nations() if nations is None else nations
+            graph = net.real_network(table, cfg.layers, allow_isolated=cfg.allow_isolated)
+            return graph, table
+        if cfg.kind == "erdos_renyi":
+            graph = net.erdos_renyi(cfg.n, cfg.mean_degree, self.rng)
+        elif cfg.kind == "barabasi_albert":
+            graph = net.barabasi_albert(cfg.n, cfg.m, self.rng)
+        elif cfg.kind == "watts_strogatz":
+            graph = net.watts_strogatz(cfg.n, cfg.k, cfg.p, self.rng)
+        elif cfg.kind == "ring":
+            graph = net.ring(cfg.n, cfg.k)
+        else:
+            graph = net.complete(cfg.n)
+        table = net.synthetic_nations(cfg.n, self.rng, mode=cfg.attributes)
+        return graph, table
+
+    def _init_rule(self, sc: Scenario) -> None:
+        r = sc.rule
+        if r.kind == "threshold":
+            if r.thresholds is not None and len(r.thresholds) != self.n:
+                raise InputError(
+                    f"rule.thresholds: {len(r.thresholds)} values for {self.n} nations; "
+                    "give one per node"
+                )
+            self.state.threshold = rules.draw_thresholds(self.n, r, self.rng)
+
+    def resolve_nation(self, key: str | int, where: str = "nation") -> int:
+        """Row index of a nation given its ISO3 code (real world) or node id (synthetic)."""
+        if isinstance(key, int | np.integer) and not isinstance(key, bool):
+            if 0 <= int(key) < self.n:
+                return int(key)
+            raise InputError(f"{where}: node {key} is out of range 0..{self.n - 1}")
+        text = str(key).strip()
+        idx = self.index_of.get(text.upper()) if self.network.kind == "real" else None
+        if idx is None:
+            idx = self.index_of.get(text)
+        if idx is None and text.isdigit() and int(text) < self.n and self.network.kind != "real":
+            idx = int(text)
+        if idx is None:
+            hint = did_you_mean(text.upper(), list(self.index_of)[:1000])
+            raise InputError(f"{where}: '{text}' is not a nation{hint}")
+        return idx
+
+    def _init_adopters(self, sc: Scenario) -> None:
+        st, init = self.state, sc.initial
+        from_data = init.from_data if init.from_data is not None else sc.network.kind == "real"
+        start_step = 0
+        if from_data and "initial_state" in self.nations_table:
+            code = self.nations_table["initial_state"].astype(str).to_numpy()
+            st.reserve[:] = np.isin(code, ("reserve", "both"))
+            st.mining[:] = np.isin(code, ("mining", "both"))
+            if "initial_mining_mw" in self.nations_table:
+                mw = self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
+                st.mining_mw[:] = np.where(st.mining, mw, 0.0)
+            st.policy_since[st.adopted] = start_step
+        for i, key in enumerate(init.adopters):
+            idx = self.resolve_nation(key, f"initial.adopters[{i}]")
+            st.reserve[idx] = True
+        count = init.seed_count + int(round(init.seed_fraction * self.n))
+        if count:
+            pool = np.flatnonzero(~st.adopted)
+            if count > len(pool):
+                raise InputError(
+                    f"initial.seed_count: {count} seeds but only {len(pool)} nations can be seeded"
+                )
+            chosen = self.rng.choice(pool, size=count, replace=False)
+            st.reserve[np.sort(chosen)] = True
+        adopted = st.adopted
+        st.first_adopted[adopted] = 0
+        st.policy_since[adopted] = 0
+        self._new_prev = adopted.copy()
+
+    def _init_recorders(self, steps: int) -> None:
+        length = steps + 1
+        self._rows = 0
+        self._model_rec = {c: np.zeros(length) for c in MODEL_COLUMNS if c != "date"}
+        self._dates: list[str] = []
+        self._nation_rec: dict[str, np.ndarray] = {}
+        if self.keep_nations:
+            n = self.n
+            for name, dtype in (
+                ("state", np.int8),
+                ("holdings", float),
+                ("reserves_usd", float),
+                ("mining_mw", float),
+                ("peer", float),
+                ("action", np.int8),
+                ("reviewed", bool),
+                ("bought", float),
+                ("mined", float),
+                ("sold", float),
+            ):
+                self._nation_rec[name] = np.zeros((length, n), dtype=dtype)
+            self._nation_rec["util"] = np.zeros((length, n, 3))
+            self._nation_rec["probs"] = np.zeros((length, n, 4))
+            self._nation_rec["terms"] = np.zeros((length, n, 3, len(rules.TERMS)))
+
+    # ------------------------------------------------------------------ the step
+    @property
+    def date(self) -> str:
+        """The current month, ``YYYY-MM``."""
+        return self.world.date
+
+    def step(self) -> None:
+        """Advance one month (Mesa increments ``self.steps`` before this runs)."""
+        if self.steps > self._capacity():
+            self._grow_recorders()
+        st = self.state
+        self.world.advance(self.rng, self._net_buying)
+        events_mod.fire(self, self.schedule_events.get(self.world.month, []))
+        self._u = self.rng.random((3, self.n))
+        self._prepare_signals()
+        st.bought[:] = 0.0
+        st.mined[:] = 0.0
+        st.sold[:] = 0.0
+        st.detected[:] = False
+        self._adopted_before = st.adopted.copy()
+        if self.engine == "agents":
+            self.agents.do("decide")  # every nation decides on the start-of-step state,
+            self.agents.do("commit")  # then all switch policy together (synchronous update)
+            self._after_decisions()
+            self.agents.do("act")
+        else:
+            self._decide_vectorized()
+            self._after_decisions()
+            self._act_vectorized()
+        adopted = st.adopted
+        new = adopted & ~self._adopted_before
+        st.first_adopted[new & (st.first_adopted < 0)] = self.steps
+        self._new_prev = new
+        self._net_buying = float(st.bought.sum() - st.sold.sum())
+        self._record()
+        self._check_stop(new)
+
+    def _capacity(self) -> int:
+        return len(self._model_rec["step"]) - 1
+
+    def _grow_recorders(self) -> None:
+        """Allow stepping past ``scenario.steps`` (interactive use): double the buffers."""
+        for rec in (self._model_rec, self._nation_rec):
+            for key, arr in rec.items():
+                rec[key] = np.concatenate([arr, np.zeros_like(arr)])
+
+    def _prepare_signals(self) -> None:
+        """Shared, model-level signals computed once per step on the start-of-step state."""
+        st, w, sc = self.state, self.world, self.live
+        adopted = st.adopted
+        self.adopted_now = adopted.astype(float)
+        self.n_adopted_now = float(adopted.sum())
+        self.world_share = float(st.gdp_usd[adopted].sum() / st.gdp_usd.sum())
+        self.momentum = w.momentum()
+        mn = sc.mining
+        self.sovereign_th = float(
+            mining.hashrate_th(st.mining_mw[st.mining], w.efficiency_j_per_th).sum()
+        )
+        total = w.network_hashrate_th + self.sovereign_th
+        per_th = mining.btc_per_th_month(w.block_reward(), mn.blocks_per_month, total)
+        self.revenue_mwh = mining.revenue_per_mwh(per_th, w.price, w.efficiency_j_per_th)
+        self.new_prev = self._new_prev.astype(float)
+        self.p_detect = imf.detection_probability(w.imf_stance, sc.imf.detection_probability)
+
+    def _after_decisions(self) -> None:
+        """Network totals needed by the acts (after new miners joined)."""
+        st, w, mn = self.state, self.world, self.live.mining
+        self.sovereign_th = float(
+            mining.hashrate_th(st.mining_mw[st.mining], w.efficiency_j_per_th).sum()
+        )
+        total = w.network_hashrate_th + self.sovereign_th
+        self.btc_per_th = mining.btc_per_th_month(w.block_reward(), mn.blocks_per_month, total)
+        self.revenue_mwh_after = mining.revenue_per_mwh(
+            self.btc_per_th, w.price, w.efficiency_j_per_th
+        )
+
+    # ---- signals ---------------------------------------------------------------------
+    def peer_signal(self, x: np.ndarray) -> np.ndarray:
+        """m_i: influence-weighted share of in-neighbours with ``x`` (vectorised)."""
+        return self.network.signal(x)
+
+    def new_neighbour_counts(self) -> np.ndarray:
+        """Number of in-neighbours that adopted in the previous step (cascade rule)."""
+        if self._structure is None:
+            return np.full(self.n, float(self.new_prev.sum()))
+        return self._structure @ self.new_prev
+
+    def logit_inputs(self, idx: np.ndarray | slice, peer: np.ndarray) -> rules.LogitInputs:
+        """What nations ``idx`` see under the logit rule (shared by both engines)."""
+        st, sc = self.state, self.live
+        frozen = self.steps < st.freeze_until[idx]
+        return rules.LogitInputs(
+            fx_stress=fx_stress(st.reserves_usd[idx], st.imports_usd_month[idx]),
+            debt_stress=debt_stress(st.debt_pct_gdp[idx]),
+            peer=peer,
+            world_share=self.world_share,
+            momentum=self.momentum,
+            imf_pressure=self.world.imf_stance * self.exposure[idx],
+            margin=mining.margin(self.revenue_mwh, st.energy_cost_usd_mwh[idx]),
+            gain=unrealised_gain(st.holdings[idx], st.cost_basis_usd[idx], self.world.price),
+            mandate=st.seized_mandate[idx].astype(float),
+            can_adopt=~st.reserve[idx] & ~st.selling[idx] & ~frozen,
+            can_mine=~st.mining[idx] & (st.energy_surplus_mw[idx] * sc.mining.allocation_share > 0),
+            can_sell=(st.holdings[idx] > 0) & ~st.no_sell[idx] & ~st.selling[idx],
+        )
+
+    def decide_rows(
+        self,
+        idx: np.ndarray | slice,
+        peer: np.ndarray,
+        u: np.ndarray,
+        new_counts: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Apply the rule to nations ``idx`` with signals ``peer`` and uniforms ``u`` (3, k).
+
+        ``new_counts`` (cascade rule only) is the number of in-neighbours that adopted in
+        the previous step.
+
+        Stores the explanation (terms, utilities, probabilities) and returns the actions.
+        Both engines call this: the vectorised one with every nation, an agent with itself.
+        """
+        st, r = self.state, self.live.rule
+        adopted = st.adopted[idx]
+        if r.kind == "logit":
+            x = self.logit_inputs(idx, peer)
+            terms, util, probs, action = rules.logit_decide(
+                x, r.coef, r.choice_intensity, u[U_CHOICE]
+            )
+            reviewed = u[U_REVIEW] < r.review_probability
+            action = np.where(reviewed, action, rules.HOLD)
+            self.last_terms[idx] = terms
+            self.last_util[idx] = util
+        else:
+            if r.kind == "threshold":
+                p_adopt = (peer >= st.threshold[idx]).astype(float)
+                action = rules.threshold_decide(peer, st.threshold[idx], adopted)
+            elif r.kind == "bass":
+                p_adopt = np.minimum(r.p + r.q * peer, 1.0)
+                action = rules.bass_decide(peer, r.p, r.q, adopted, u[U_CHOICE])
+            else:
+                k = new_counts
+                p_adopt = 1.0 - np.power(1.0 - r.transmission, k)
+                action = rules.cascade_decide(k, r.transmission, adopted, u[U_CHOICE])
+            p_adopt = np.where(adopted, 0.0, p_adopt)
+            probs = np.zeros((len(p_adopt), 4))
+            probs[:, 1] = p_adopt
+            probs[:, 0] = 1.0 - p_adopt
+            reviewed = ~adopted
+            self.last_terms[idx, 0, 3] = peer
+        self.last_probs[idx] = probs
+        st.reviewed[idx] = reviewed
+        st.peer[idx] = peer
+        st.action[idx] = action
+        return action
+
+    def _decide_vectorized(self) -> None:
+        counts = self.new_neighbour_counts() if self.live.rule.kind == "cascade" else None
+        peer = self.peer_signal(self.adopted_now)
+        action = self.decide_rows(slice(None), peer, self._u, counts)
+        self._apply_decisions(np.arange(self.n), action)
+
+    # ---- acts -------------------------------------------------------------------------
+    def _apply_decisions(self, idx: np.ndarray, action: np.ndarray) -> None:
+        """State transitions for the chosen actions (vectorised over ``idx``)."""
+        st, sc, t = self.state, self.live, self.steps
+        adopt = idx[action == rules.ADOPT]
+        st.reserve[adopt] = True
+        st.sold_out[adopt] = False
+        st.policy_since[adopt] = t
+        st.buy_usd_month[adopt] = (
+            sc.adoption.target_share * st.reserves_usd[adopt] / sc.adoption.purchase_months
+        )
+        st.buy_months_left[adopt] = sc.adoption.purchase_months
+        mine = idx[action == rules.MINE]
+        st.mining[mine] = True
+        st.mining_mw[mine] = sc.mining.allocation_share * st.energy_surplus_mw[mine]
+        st.negative_months[mine] = 0
+        st.policy_since[mine] = t
+        sell = idx[action == rules.SELL]
+        self._start_sale(sell)
+
+    def _start_sale(self, sell: np.ndarray) -> None:
+        st, sc = self.state, self.live
+        st.reserve[sell] = False
+        st.buy_months_left[sell] = 0
+        st.program_months_left[sell] = 0
+        st.selling[sell] = True
+        st.sold_out[sell] = True
+        st.policy_since[sell] = self.steps
+        st.sell_btc_month[sell] = np.where(
+            st.seized_mandate[sell], st.holdings[sell], st.holdings[sell] / sc.selling.months
+        )
+
+    def _act_vectorized(self) -> None:
+        st, sc, w, t = self.state, self.live, self.world, self.steps
+        price = w.price
+        # purchases toward the target, and dated purchase programmes
+        frozen = t < st.freeze_until
+        buying = st.reserve & (st.buy_months_left > 0) & ~frozen
+        usd = np.where(buying, np.minimum(st.buy_usd_month, st.reserves_usd), 0.0)
+        btc = usd / price
+        st.holdings += btc
+        st.reserves_usd -= usd
+        st.cost_basis_usd += usd
+        st.bought += btc
+        st.buy_months_left -= buying
+        prog = (st.program_months_left > 0) & ~frozen
+        usd = np.where(prog, np.minimum(st.program_btc_month * price, st.reserves_usd), 0.0)
+        btc = usd / price
+        st.holdings += btc
+        st.reserves_usd -= usd
+        st.cost_basis_usd += usd
+        st.bought += btc
+        st.program_months_left -= prog
+        # mining income and the stop rule
+        h = np.where(st.mining, mining.hashrate_th(st.mining_mw, w.efficiency_j_per_th), 0.0)
+        earned = h * self.btc_per_th
+        st.holdings += earned
+        st.mined += earned
+        m = mining.margin(self.revenue_mwh_after, st.energy_cost_usd_mwh)
+        neg = st.mining & (m < 0)
+        st.negative_months[:] = np.where(neg, st.negative_months + 1, 0)
+        stop = neg & (st.negative_months >= sc.mining.stop_after_months)
+        st.mining[stop] = False
+        st.mining_mw[stop] = 0.0
+        # sales
+        selling = st.selling
+        amount = np.where(selling, np.minimum(st.sell_btc_month, st.holdings), 0.0)
+        share = np.where(
+            selling & (st.holdings > 0), amount / np.where(st.holdings > 0, st.holdings, 1.0), 0.0
+        )
+        st.cost_basis_usd -= st.cost_basis_usd * share
+        st.holdings -= amount
+        st.reserves_usd += amount * price
+        st.sold += amount
+        done = selling & (st.holdings <= 1e-9)
+        st.holdings[done] = 0.0
+        st.cost_basis_usd[done] = 0.0
+        st.selling[done] = False
+        # IMF audits of programme countries that accumulated this month
+        caught = st.programme & ((st.bought + st.mined) > 0) & (self._u[U_AUDIT] < self.p_detect)
+        st.detected |= caught
+        st.reserves_usd -= np.where(caught, st.reserves_usd * sc.imf.tranche_share_of_reserves, 0.0)
+        st.freeze_until[caught] = t + 1 + sc.imf.freeze_months
+
+    # ------------------------------------------------------------------ record and stop
+    def _record(self) -> None:
+        st, w = self.state, self.world
+        r, i = self._model_rec, self._rows
+        adopted = st.adopted
+        n_ad = float(adopted.sum())
+        r["step"][i] = self.steps
+        self._dates.append(w.date)
+        r["n_adopters"][i] = n_ad
+        r["adoption_share"][i] = n_ad / self.n
+        r["gdp_weighted_share"][i] = st.gdp_usd[adopted].sum() / st.gdp_usd.sum()
+        r["population_weighted_share"][i] = st.population[adopted].sum() / st.population.sum()
+        r["n_reserve"][i] = st.reserve.sum()
+        r["n_miners"][i] = st.mining.sum()
+        r["mining_mw"][i] = st.mining_mw[st.mining].sum()
+        r["n_sold_out"][i] = (st.sold_out & ~adopted).sum()
+        r["n_new_adopters"][i] = (st.first_adopted == self.steps).sum() if self.steps else n_ad
+        total = st.holdings.sum()
+        r["btc_sovereign"][i] = total
+        r["btc_bought"][i] = st.bought.sum()
+        r["btc_mined"][i] = st.mined.sum()
+        r["btc_sold"][i] = st.sold.sum()
+        r["supply_btc"][i] = w.supply
+        r["supply_share"][i] = total / w.supply
+        r["btc_price"][i] = w.price
+        r["subsidy_btc"][i] = w.subsidy
+        r["network_hashrate_ehs"][i] = w.network_hashrate_th / 1e6
+        r["imf_stance"][i] = w.imf_stance
+        r["imf_detections"][i] = st.detected.sum()
+        r["fx_reserves_usd"][i] = st.reserves_usd.sum()
+        if self.keep_nations:
+            nr = self._nation_rec
+            nr["state"][i] = st.state_code()
+            nr["holdings"][i] = st.holdings
+            nr["reserves_usd"][i] = st.reserves_usd
+            nr["mining_mw"][i] = np.where(st.mining, st.mining_mw, 0.0)
+            nr["peer"][i] = st.peer
+            nr["action"][i] = st.action
+            nr["reviewed"][i] = st.reviewed
+            nr["bought"][i] = st.bought
+            nr["mined"][i] = st.mined
+            nr["sold"][i] = st.sold
+            nr["util"][i] = self.last_util
+            nr["probs"][i] = self.last_probs
+            nr["terms"][i] = self.last_terms
+        self._rows += 1
+
+    def _check_stop(self, new: np.ndarray) -> None:
+        kind = self.live.rule.kind
+        if self.steps >= self.scenario.steps:
+            self.running = False
+        elif kind in ("threshold", "cascade") and not new.any():
+            # deterministic (threshold) or exhausted (cascade: no new adopter, no chances left)
+            self.running = False
+        elif kind in ("threshold", "bass", "cascade") and self.state.adopted.all():
+            self.running = False
+        self.stopped_early = not self.running and self.steps < self.scenario.steps
+
+    # ------------------------------------------------------------------ outputs
+    def model_frame(self) -> pd.DataFrame:
+        """One row per recorded step (step 0 included)."""
+        k = self._rows
+        data: dict[str, Any] = {}
+        for c in MODEL_COLUMNS:
+            data[c] = self._dates[:k] if c == "date" else self._model_rec[c][:k]
+        df = pd.DataFrame(data)
+        int_cols = [
+            "step",
+            "n_adopters",
+            "n_reserve",
+            "n_miners",
+            "n_sold_out",
+            "n_new_adopters",
+            "imf_detections",
+        ]
+        df[int_cols] = df[int_cols].astype(np.int64)
+        return df
+
+    def nation_frame(self) -> pd.DataFrame | None:
+        """One row per nation per recorded step, with the decision breakdown; None if off."""
+        if not self.keep_nations:
+            return None
+        k, n, nr = self._rows, self.n, self._nation_rec
+        steps = self._model_rec["step"][:k].astype(np.int64)
+        data: dict[str, Any] = {
+            "step": np.repeat(steps, n),
+            "date": np.repeat(np.asarray(self._dates[:k]), n),
+            "nation": np.tile(np.asarray([str(x) for x in self.ids]), k),
+        }
+        data["state"] = pd.Categorical.from_codes(
+            nr["state"][:k].ravel(), categories=list(STATE_NAMES)
+        )
+        for key in (
+            "holdings",
+            "reserves_usd",
+            "mining_mw",
+            "peer",
+            "bought",
+            "mined",
+            "sold",
+            "reviewed",
+        ):
+            data[key] = nr[key][:k].ravel()
+        data["action"] = pd.Categorical.from_codes(
+            nr["action"][:k].ravel(), categories=list(rules.ACTIONS)
+        )
+        for j, opt in enumerate(rules.OPTIONS):
+            data[f"u_{opt}"] = nr["util"][:k, :, j].ravel()
+        for j, act in enumerate(rules.ACTIONS):
+            data[f"p_{act}"] = nr["probs"][:k, :, j].ravel()
+        for j, opt in enumerate(rules.OPTIONS):
+            for t, term in enumerate(rules.TERMS):
+                data[f"{opt}_{term}"] = nr["terms"][:k, :, j, t].ravel()
+        return pd.DataFrame(data)
+
+    def explain(self, nation: str | int) -> pd.DataFrame:
+        """The latest decision of one nation, term by term.
+
+        Returns a small table: one row per utility term (with a plain-words label), then the
+        rows ``utility`` and ``probability``; one column per option (hold, adopt, mine,
+        sell). ``.attrs`` carries the nation, step, date, whether it reviewed its policy, the
+        chosen action and its policy state.
+        """
+        i = self.resolve_nation(nation)
+        terms = self.last_terms[i]
+        rows = []
+        for t, term in enumerate(rules.TERMS):
+            rows.append(
+                {
+                    "term": term,
+                    "meaning": rules.TERM_LABELS[term],
+                    "hold": 0.0,
+                    **{opt: float(terms[j, t]) for j, opt in enumerate(rules.OPTIONS)},
+                }
+            )
+        rows.append(
+            {
+                "term": "utility",
+                "meaning": "sum of the terms",
+                "hold": 0.0,
+                **{opt: float(self.last_util[i, j]) for j, opt in enumerate(rules.OPTIONS)},
+            }
+        )
+        rows.append(
+            {
+                "term": "probability",
+                "meaning": "chance of each option if reviewing",
+                **{a: float(self.last_probs[i, j]) for j, a in enumerate(rules.ACTIONS)},
+            }
+        )
+        df = pd.DataFrame(rows).set_index("term")
+        st = self.state
+        df.attrs.update(
+            nation=str(self.ids[i]),
+            name=str(self.nations_table.get("name", pd.Series(self.ids)).iloc[i]),
+            step=int(self.steps),
+            date=self.date,
+            rule=self.live.rule.kind,
+            reviewed=bool(st.reviewed[i]),
+            action=rules.ACTIONS[int(st.action[i])],
+            state=STATE_NAMES[int(st.state_code()[i])],
+            peer=float(st.peer[i]),
+        )
+        return df
+
+    def set_parameter(self, key: str, value: Any) -> None:
+        """Change a live parameter (dated 'set' events and the view's sliders).
+
+        Takes effect from the next step. ``key`` is a dotted scenario path such as
+        ``rule.coef.a_peer`` or ``imf.stance``.
+        """
+        events_mod.set_live(self, key, value)
+
+    def first_adoptions(self) -> pd.DataFrame:
+        """Who adopted (reserve or mining) and when; step 0 are the starting adopters."""
+        fa = self.state.first_adopted
+        idx = np.flatnonzero(fa >= 0)
+        start = month_index(self.scenario.start)
+        from adoption_model.world import month_name
+
+        return pd.DataFrame(
+            {
+                "nation": [str(self.ids[i]) for i in idx],
+                "step": fa[idx],
+                "date": [month_name(start + int(s)) for s in fa[idx]],
+            }
+        ).sort_values(["step", "nation"], kind="stable", ignore_index=True)
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        return (
+            f"AdoptionModel({self.scenario.name!r}, seed={self.seed}, n={self.n}, "
+            f"step={self.steps}, engine={self.engine!r})"
+        )

@@ -1,0 +1,569 @@
+"""Scenario files: a validated, fully defaulted description of one simulation.
+
+A scenario is a TOML file validated by the pydantic models below. Every key has a default,
+so an empty file is the baseline; a key that is misspelt, out of range or of the wrong type
+is refused with one line naming its dotted path, what was wrong and the fix, for example::
+
+    rule.kind: 'treshold' is not one of logit, threshold, bass, cascade (did you mean 'threshold'?)
+
+Bundled scenarios (``scenarios/*.toml``) load by name; overrides use the same dotted paths
+as the CLI's ``--set`` (``{"rule.kind": "threshold", "network.n": 1000}``).
+
+The defaults and their rationale are documented in ``docs/ODD.md``; the commented
+``scenarios/baseline.toml`` repeats them key by key.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from adoption_model.errors import InputError, did_you_mean
+from adoption_model.network import LayerWeights
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NetworkConfig(_Strict):
+    """Which influence graph the nations sit on."""
+
+    kind: Literal[
+        "real", "erdos_renyi", "barabasi_albert", "watts_strogatz", "ring", "complete"
+    ] = "real"
+    n: int = Field(1000, ge=2, le=5_000_000)
+    mean_degree: float = Field(6.0, ge=0.0)
+    m: int = Field(2, ge=1)
+    k: int = Field(4, ge=2)
+    p: Prob = 0.1
+    attributes: Literal["sample", "constant"] = "sample"
+    layers: LayerWeights = Field(default_factory=LayerWeights)
+    allow_isolated: bool = False
+
+
+class LogitCoefficients(_Strict):
+    """Coefficients of the multinomial-logit utilities (MODEL.md section 4).
+
+    ``U_hold = 0``; the three other options sum named terms (see :mod:`adoption_model.rules`).
+    Defaults are calibrated so that the 2025 world sees roughly one new adopter a year
+    before contagion; their rationale is in ``docs/ODD.md``.
+    """
+
+    a0: float = -5.0
+    a_fx: float = 1.0
+    a_debt: float = 0.75
+    a_peer: float = 2.0
+    a_world: float = 1.0
+    a_mom: float = 0.5
+    a_imf: float = 3.0
+    c0: float = -4.5
+    c_margin: float = 3.0
+    c_peer: float = 2.0
+    c_imf: float = 1.5
+    s0: float = -4.5
+    s_debt: float = 1.0
+    s_gain: float = 0.5
+    s_imf: float = 1.0
+    s_law: float = 8.0
+    s_peer: float = 2.0
+
+
+class ThresholdDistribution(_Strict):
+    """Distribution of per-nation thresholds when ``rule.phi`` is not used."""
+
+    kind: Literal["fixed", "uniform", "normal", "beta"] = "fixed"
+    low: float = 0.0
+    high: float = 1.0
+    mean: float = 0.18
+    sd: float = 0.05
+    a: float = Field(2.0, gt=0)
+    b: float = Field(8.0, gt=0)
+
+
+class RuleConfig(_Strict):
+    """The decision rule and its parameters."""
+
+    kind: Literal["logit", "threshold", "bass", "cascade"] = "logit"
+    review_probability: Prob = Field(
+        1.0 / 12.0, description="logit: probability a nation reviews its policy in a month"
+    )
+    choice_intensity: NonNeg = Field(1.0, description="logit: lambda")
+    coef: LogitCoefficients = Field(default_factory=LogitCoefficients)
+    phi: Prob = 0.18
+    thresholds: list[float] | None = None
+    threshold_distribution: ThresholdDistribution = Field(default_factory=ThresholdDistribution)
+    p: Prob = 0.03
+    q: NonNeg = 0.38
+    transmission: Prob = 0.1
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None:
+            for i, t in enumerate(v):
+                if not (0.0 <= t <= 1.0 or t == float("inf")):
+                    raise ValueError(f"thresholds[{i}] = {t} must be in [0, 1]")
+        return v
+
+
+class InitialConfig(_Strict):
+    """Who has adopted at step 0."""
+
+    from_data: bool | None = Field(
+        None, description="use the data's starting state (default: yes on the real graph)"
+    )
+    adopters: list[str | int] = Field(default_factory=list)
+    seed_count: int = Field(0, ge=0)
+    seed_fraction: Prob = 0.0
+
+
+class PriceConfig(_Strict):
+    """The BTC price process (annualised drift and volatility; monthly steps)."""
+
+    process: Literal["gbm", "regime", "path"] = "gbm"
+    initial: float = Field(105_000.0, gt=0, description="USD per BTC at the start month")
+    drift: float = Field(
+        0.25, description="annual drift of the GBM (median growth is drift - vol^2/2)"
+    )
+    volatility: NonNeg = Field(0.55, description="annual volatility of the GBM")
+    regime_drift: list[float] = Field(default_factory=lambda: [0.60, -0.50])
+    regime_volatility: list[NonNeg] = Field(default_factory=lambda: [0.55, 0.75])
+    regime_switch: list[Prob] = Field(
+        default_factory=lambda: [1 / 24, 1 / 12],
+        description="monthly probability of leaving each regime",
+    )
+    path: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=list, description="given monthly prices for steps 1..len(path)"
+    )
+    kappa: NonNeg = Field(0.0, description="price impact of net sovereign buying")
+    free_float_btc: float = Field(14_000_000.0, gt=0)
+    momentum_months: int = Field(6, ge=1)
+
+    @model_validator(mode="after")
+    def _regimes_consistent(self) -> PriceConfig:
+        if not (len(self.regime_drift) == len(self.regime_volatility) == len(self.regime_switch)):
+            raise ValueError(
+                "regime_drift, regime_volatility and regime_switch need the same length"
+            )
+        if self.process == "path" and not self.path:
+            raise ValueError("process 'path' needs price.path (a list of monthly prices)")
+        return self
+
+
+class MiningConfig(_Strict):
+    """Mining economics (Bitcoin protocol constants and network assumptions)."""
+
+    efficiency_j_per_th: float = Field(22.0, gt=0)
+    network_hashrate_ehs: float = Field(900.0, gt=0, description="EH/s at the start month")
+    hashrate_growth: float = Field(0.20, description="annual growth of non-sovereign hashrate")
+    efficiency_improvement: float = Field(
+        0.10, ge=0, lt=1, description="annual fall of fleet J/TH (machines get better)"
+    )
+    fees_btc_per_block: NonNeg = 0.03
+    subsidy_btc: float = Field(3.125, gt=0, description="block subsidy at the start month")
+    halvings: list[Month] = Field(default_factory=lambda: ["2028-04", "2032-04"])
+    blocks_per_month: float = Field(4383.0, gt=0)
+    circulating_supply_btc: float = Field(19_880_000.0, gt=0)
+    allocation_share: Prob = Field(1.0, description="share of surplus MW a new miner allocates")
+    stop_after_months: int = Field(6, ge=1, description="months of negative margin before stopping")
+
+
+class AdoptionConfig(_Strict):
+    """How a reserve is built once adopted."""
+
+    target_share: Prob = Field(0.03, description="target BTC share of FX reserves")
+    purchase_months: int = Field(24, ge=1)
+
+
+class SellingConfig(_Strict):
+    """How holdings are sold once a nation decides to sell."""
+
+    months: int = Field(6, ge=1, description="equal monthly tranches of a discretionary sale")
+
+
+class ImfConfig(_Strict):
+    """IMF stance and audits of programme countries."""
+
+    stance: Prob = 0.5
+    exposure_full_at_pct_quota: float = Field(300.0, gt=0)
+    programme_floor: Prob = Field(0.5, description="minimum exposure of a programme country")
+    detection_probability: Prob = Field(
+        0.25, description="monthly chance an audit detects accumulation in a programme country"
+    )
+    tranche_share_of_reserves: Prob = Field(
+        0.05, description="reserves lost when a tranche is withheld"
+    )
+    freeze_months: int = Field(12, ge=0)
+
+
+EventKind = Literal[
+    "adopt",
+    "mine",
+    "sell",
+    "buy",
+    "price_shock",
+    "imf_stance",
+    "energy",
+    "set",
+    "mandate",
+    "pledge",
+]
+
+
+class Event(_Strict):
+    """A dated intervention; fields used depend on ``kind`` (see docs/ODD.md, Events)."""
+
+    date: Month
+    kind: EventKind
+    name: str = ""
+    nation: str | int | None = None
+    nations: list[str | int] = Field(default_factory=list)
+    change: float | None = Field(None, gt=-1.0, description="price_shock: relative change")
+    stance: Prob | None = None
+    mw: NonNeg | None = None
+    btc: NonNeg | None = None
+    months: int | None = Field(None, ge=1)
+    fraction: Prob | None = None
+    key: str | None = None
+    value: float | bool | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Event:
+        need = {
+            "price_shock": ["change"],
+            "imf_stance": ["stance"],
+            "buy": ["btc"],
+            "energy": ["mw"],
+            "set": ["key", "value"],
+        }.get(self.kind, [])
+        for field in need:
+            if getattr(self, field) is None:
+                raise ValueError(f"a '{self.kind}' event needs '{field}'")
+        nation_kinds = {"adopt", "mine", "sell", "buy", "energy", "mandate", "pledge"}
+        if self.kind in nation_kinds and self.nation is None and not self.nations:
+            raise ValueError(f"a '{self.kind}' event needs 'nation' or 'nations'")
+        return self
+
+    def targets(self) -> list[str | int]:
+        """The nations this event applies to."""
+        return ([self.nation] if self.nation is not None else []) + list(self.nations)
+
+
+class OutputConfig(_Strict):
+    """What a run keeps."""
+
+    nation_frame: bool | None = Field(
+        None, description="keep per-nation data (default: yes for the real world)"
+    )
+
+
+class Scenario(_Strict):
+    """A complete, validated scenario. ``Scenario()`` is the baseline."""
+
+    name: str = "baseline"
+    description: str = ""
+    assumptions: dict[str, str] = Field(default_factory=dict)
+    start: Month = "2025-06"
+    steps: int = Field(120, ge=0, le=100_000)
+    seed: int | None = Field(None, ge=0)
+    engine: Literal["vectorized", "agents"] = "vectorized"
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    rule: RuleConfig = Field(default_factory=RuleConfig)
+    initial: InitialConfig = Field(default_factory=InitialConfig)
+    price: PriceConfig = Field(default_factory=PriceConfig)
+    mining: MiningConfig = Field(default_factory=MiningConfig)
+    adoption: AdoptionConfig = Field(default_factory=AdoptionConfig)
+    selling: SellingConfig = Field(default_factory=SellingConfig)
+    imf: ImfConfig = Field(default_factory=ImfConfig)
+    events: list[Event] = Field(default_factory=list)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _events_in_calendar(self) -> Scenario:
+        for i, ev in enumerate(self.events):
+            if ev.date < self.start:
+                raise ValueError(
+                    f"events[{i}].date {ev.date} is before start {self.start}; "
+                    "move the event or the start"
+                )
+            if ev.kind == "set":
+                _check_settable(ev.key or "", f"events[{i}].key")
+        if self.rule.thresholds is not None and self.network.kind != "real":
+            if len(self.rule.thresholds) != self.network.n:
+                raise ValueError(
+                    f"rule.thresholds has {len(self.rule.thresholds)} values for "
+                    f"network.n = {self.network.n}; give one per node"
+                )
+        return self
+
+    # -- conveniences -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every key (None values dropped, as TOML has no null)."""
+        return _drop_none(self.model_dump(mode="json"))
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML text (every key, defaults included)."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """A short SHA-256 of the resolved scenario (what the run actually used)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """Return a new validated scenario with dotted-path overrides applied."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            _set_path(data, key, value)
+        return _validate(data, source="overrides")
+
+
+# Keys an event of kind 'set' (and the view's live sliders) may change mid-run.
+SETTABLE_PREFIXES = ("rule.coef.", "imf.", "price.", "mining.", "adoption.", "selling.")
+SETTABLE_KEYS = (
+    "rule.choice_intensity",
+    "rule.review_probability",
+    "rule.p",
+    "rule.q",
+    "rule.transmission",
+    "rule.phi",
+)
+
+
+def _check_settable(key: str, where: str) -> None:
+    ok = key in SETTABLE_KEYS or any(key.startswith(p) for p in SETTABLE_PREFIXES)
+    if not ok:
+        raise ValueError(
+            f"{where}: '{key}' cannot change mid-run; use one of rule.coef.*, imf.*, price.*, "
+            "mining.*, adoption.*, selling.* or " + ", ".join(SETTABLE_KEYS)
+        )
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as TOML (numbers, booleans, lists, strings), else keep the text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """Turn ``["rule.kind=threshold", "network.n=100"]`` into a dict; bad pairs raise InputError."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {pair!r}: expected KEY=VALUE, for example rule.kind=threshold")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            raise InputError(
+                f"{'.'.join(parts[: depth + 1])}: is a value, not a table; cannot set {dotted}"
+            )
+        node = nxt
+    node[parts[-1]] = value
+
+
+def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names valid at ``loc`` (for 'did you mean' on unknown keys)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        candidates = [ann, *args]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(scenario)"
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line: ``key.path: what was wrong (fix)`` for the first error, naming ``source``."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    path = _format_loc(loc)
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "extra_forbidden":
+        parent, key = loc[:-1], str(loc[-1])
+        valid = _model_fields(Scenario, parent)
+        hint = did_you_mean(key, valid)
+        msg = f"{path}: unknown key{hint or '; valid keys: ' + ', '.join(valid)}"
+    elif kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        hint = did_you_mean(str(given), expected).replace("; did you mean ", "")
+        hint = f" (did you mean {hint.rstrip('?')!r}?)" if hint else ""
+        msg = f"{path}: {given!r} is not one of {', '.join(expected)}{hint}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"{path}: {given!r} is not a month; write it as YYYY-MM, for example '2025-06'"
+    else:
+        text = err["msg"].removeprefix("Value error, ")
+        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+        msg = f"{path}: {text}{shown}"
+    where = f" in {source}" if source else ""
+    return f"{msg}{where}".replace("\n", " ")
+
+
+def _validate(data: Mapping[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, source)) from None
+    except InputError:
+        raise
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Names and paths of the scenarios shipped with the package."""
+    if not SCENARIO_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; unreadable or malformed files raise a one-line InputError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """Map a bundled scenario name or a file path to a path; unknown names raise InputError."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists() or "/" in text:
+        if not path.exists():
+            raise InputError(f"{path}: no such scenario file; check the path")
+        return path
+    bundled = bundled_scenarios()
+    if text in bundled:
+        return bundled[text]
+    hint = did_you_mean(text, bundled)
+    raise InputError(
+        f"'{text}' is not a bundled scenario or a file{hint or ''}"
+        f"{'' if hint else '; run adoption-model scenarios to list them'}"
+    )
+
+
+def load_scenario(
+    path_or_name: str | Path | Mapping[str, Any] | Scenario | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load and validate a scenario.
+
+    Parameters
+    ----------
+    path_or_name : str, Path, mapping, Scenario or None
+        A bundled scenario name (``"baseline"``), a path to a TOML file, a dict of keys, an
+        existing :class:`Scenario`, or None for the defaults (the baseline).
+    overrides : mapping, optional
+        Dotted keys applied on top, e.g. ``{"rule.kind": "threshold", "network.n": 1000}``.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        One line with the key path, what was wrong and the fix.
+
+    Examples
+    --------
+    >>> load_scenario(overrides={"rule.kind": "bass"}).rule.kind
+    'bass'
+    """
+    if isinstance(path_or_name, Scenario):
+        data, source = path_or_name.to_dict(), ""
+    elif isinstance(path_or_name, Mapping):
+        data, source = copy.deepcopy(dict(path_or_name)), ""
+    elif path_or_name is None:
+        data, source = {}, ""
+    else:
+        path = resolve_scenario_path(path_or_name)
+        data, source = read_toml(path), str(path)
+        data.setdefault("name", path.stem)
+    for key, value in (overrides or {}).items():
+        _set_path(data, key, value)
+    source = source + (" with overrides" if overrides and source else "")
+    return _validate(data, source if source else ("overrides" if overrides else ""))
+
+
+def closest_key(key: str) -> str:
+    """Suggest the closest dotted key for a misspelt override (used in CLI messages)."""
+    keys = _all_keys(Scenario)
+    match = difflib.get_close_matches(key, keys, n=1)
+    return match[0] if match else ""
+
+
+def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.extend(_all_keys(ann, f"{prefix}{name}."))
+        else:
+            out.append(f"{prefix}{name}")
+    return out
