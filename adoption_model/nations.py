@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import math
 import re
@@ -284,7 +285,8 @@ def lookup_iso3(code: str) -> str:
     Raises
     ------
     InputError
-        ``"'PAKI' is not a nation; did you mean PAK?"`` for an unknown code or name.
+        ``"'PAKI' is not a nation; did you mean PAK?"`` for an unknown code or name; the
+        suggestions come from close ISO3 codes and close or containing names.
 
     Examples
     --------
@@ -300,23 +302,17 @@ def lookup_iso3(code: str) -> str:
     by_name = {n.lower(): i for n, i in zip(nations["name"], nations["iso3"], strict=True)}
     if text.lower() in by_name:
         return by_name[text.lower()]
-    hint = did_you_mean(upper, codes) if len(text) <= 4 else ""
-    if not hint:
-        names = did_you_mean(text, list(nations["name"]))
-        if names:
-            matched = [by_name[n.lower()] for n in _names_in_hint(names, nations["name"])]
-            hint = "; did you mean " + ", ".join(matched) + "?" if matched else names
-    if not hint:
-        hint = did_you_mean(upper, codes)
-    return _raise_unknown(text, hint)
-
-
-def _names_in_hint(hint: str, names: pd.Series) -> list[str]:
-    """Names mentioned in a did_you_mean hint, in order of appearance."""
-    found = [(hint.find(n), n) for n in names if n and n in hint]
-    return [n for _, n in sorted(found)]
-
-
-def _raise_unknown(text: str, hint: str) -> str:
-    suffix = hint or "; see adoption-model data list"
-    raise InputError(f"{text!r} is not a nation{suffix}")
+    by_code = [m for m in codes if did_you_mean(upper, [m])]
+    by_code = sorted(by_code, key=lambda m: -difflib.SequenceMatcher(None, upper, m).ratio())
+    close_names = difflib.get_close_matches(text.lower(), list(by_name), n=3, cutoff=0.6)
+    containing = [n for n in by_name if len(text) >= 4 and text.lower() in n]
+    by_names = [by_name[n] for n in containing + close_names]
+    ordered = by_code + by_names if len(text) <= 4 else by_names + by_code
+    matches = list(dict.fromkeys(ordered))[:3]
+    if not matches:
+        raise InputError(f"{text!r} is not a nation; see adoption-model data list")
+    if len(matches) == 1:
+        hint = matches[0]
+    else:
+        hint = ", ".join(matches[:-1]) + f" or {matches[-1]}"
+    raise InputError(f"{text!r} is not a nation; did you mean {hint}?")
