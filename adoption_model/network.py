@@ -61,8 +61,10 @@ and ``weight``, their sum computed as ``((border + bloc) + gravity) + benchmark`
 edges with ``weight > 0`` exist. The default weights (border 1, bloc 0.5, gravity 1,
 benchmark 0.5) give a nation with land borders a third of its attention to its neighbours,
 a third to its main trade partners, a sixth to its blocs and a sixth to the largest
-economies; the 39 island states split theirs 2/5 gravity, 1/5 bloc, 1/5 benchmark (and
-the remaining 1/5 is the bloc layer where they have blocs).
+economies. The 39 nations without a land border (island states such as Jamaica, Japan or
+Australia) split theirs 1/2 gravity, 1/4 bloc and 1/4 benchmark, or 2/3 gravity and 1/3
+benchmark if they belong to no bloc either; so every nation has in-neighbours as long as
+``gravity`` or ``benchmark`` is positive.
 
 Synthetic graphs
 ----------------
@@ -741,9 +743,11 @@ def real_network(
 
     Examples
     --------
-    >>> net = real_network()                                    # doctest: +SKIP
-    >>> net.n, net.nodes[:2]                                    # doctest: +SKIP
+    >>> net = real_network()
+    >>> net.n, net.nodes[:2]
     (197, ['AFG', 'AGO'])
+    >>> bool(net.signal(np.asarray(net.nodes) == "USA")[net.nodes.index("CAN")] > 0)
+    True
 
     References
     ----------
@@ -838,8 +842,8 @@ def build_influence_graph(
 
     Examples
     --------
-    >>> g = build_influence_graph()                             # doctest: +SKIP
-    >>> sorted(g.edges["CAN", "USA"])                           # doctest: +SKIP
+    >>> g = build_influence_graph()
+    >>> sorted(g.edges["USA", "CAN"])  # the US influences Canada
     ['benchmark', 'bloc', 'border', 'gravity', 'weight']
 
     References
@@ -1327,9 +1331,9 @@ def synthetic_nations(
 
     Examples
     --------
-    >>> df = synthetic_nations(3, np.random.default_rng(0))     # doctest: +SKIP
-    >>> df["iso3"].tolist()                                     # doctest: +SKIP
-    ['N00000', 'N00001', 'N00002']
+    >>> df = synthetic_nations(3, np.random.default_rng(0))
+    >>> df["iso3"].tolist(), df["btc_holdings"].tolist()
+    (['N00000', 'N00001', 'N00002'], [0.0, 0.0, 0.0])
     """
     n = _check_int("n", n, 2)
     if mode not in ("sample", "constant"):
