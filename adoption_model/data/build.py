@@ -405,6 +405,8 @@ def imf(
     credit = credit.set_index("iso3")
     active: dict[str, Cell] = {}
     for r in arr.itertuples():
+        if r.facility == "Flexible Credit Line Arrangements":
+            continue  # no ex-post conditionality: not a programme that constrains policy
         start, end = pd.Timestamp(r.arrangement_date), pd.Timestamp(r.expiration_date)
         if start <= REFERENCE_DATE <= end:
             active[r.iso3] = Cell(True, 2024, "imf_qfr_2024_01")
