@@ -185,15 +185,18 @@ class LayerWeights(BaseModel):
 
     Raises
     ------
-    InputError
-        For a negative, non-finite or non-numeric value or an unknown key, with one line
-        such as ``network.layers.border: must be >= 0, got -1``.
+    pydantic.ValidationError
+        For a negative, non-finite or non-numeric value or an unknown key. Inside a
+        scenario the error carries the full key path (``network.layers.border``);
+        :func:`as_layer_weights`, :func:`real_network` and :func:`build_influence_graph`
+        turn it into a one-line :class:`~adoption_model.errors.InputError` such as
+        ``network.layers.border: must be >= 0, got -1``.
 
     Examples
     --------
     >>> LayerWeights(border=2.0).border
     2.0
-    >>> LayerWeights(border=-1)
+    >>> as_layer_weights({"border": -1})
     Traceback (most recent call last):
     ...
     adoption_model.errors.InputError: network.layers.border: must be >= 0, got -1
@@ -216,12 +219,6 @@ class LayerWeights(BaseModel):
         if isinstance(v, float) and v.is_integer():
             return int(v)
         return v
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise InputError(_one_line(exc, _PREFIX)) from None
 
     def layer_weights(self) -> dict[str, float]:
         """The four layer weights as a dict, in :data:`LAYERS` order."""
@@ -303,7 +300,10 @@ def as_layer_weights(weights: LayerWeights | Mapping[str, Any] | None) -> LayerW
     bad = [k for k in weights if not isinstance(k, str)]
     if bad:
         raise InputError(f"{_PREFIX}: keys must be layer names, got {bad[0]!r}")
-    return LayerWeights(**dict(weights))
+    try:
+        return LayerWeights.model_validate(dict(weights))
+    except ValidationError as exc:
+        raise InputError(_one_line(exc, _PREFIX)) from None
 
 
 # ---------------------------------------------------------------------------------------

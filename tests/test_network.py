@@ -8,6 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from adoption_model.data import load_borders
 from adoption_model.errors import InputError
@@ -252,12 +253,16 @@ def test_missing_gdp_is_refused(nations: pd.DataFrame) -> None:
 def test_bad_layer_weights_give_one_line(weights: dict, message: str) -> None:
     for attempt in (
         lambda: as_layer_weights(weights),
-        lambda: LayerWeights(**weights),
         lambda: real_network(weights=weights),
+        lambda: build_influence_graph(weights=weights),
     ):
         with pytest.raises(InputError) as info:
             attempt()
         assert str(info.value) == message
+    # constructed directly (or nested in a scenario) it is pydantic's error, with the key
+    with pytest.raises(ValidationError) as raw:
+        LayerWeights(**weights)
+    assert raw.value.errors()[0]["loc"] == (next(iter(weights)),)
 
 
 def test_layer_weights_accept_instances_mappings_and_whole_floats() -> None:
