@@ -52,7 +52,9 @@ class RunResult:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+            raise InputError(
+                f"{out}: cannot create the output directory ({exc.strerror})"
+            ) from None
         _atomic(out / "model.parquet", lambda p: self.model_frame.to_parquet(p, index=False))
         if self.nation_frame is not None:
             _atomic(out / "nations.parquet", lambda p: self.nation_frame.to_parquet(p, index=False))
@@ -106,11 +108,17 @@ def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         return out + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -211,8 +219,10 @@ def run(
     >>> len(r.model_frame), r.seed
     (13, 3)
     """
-    sc = scenario if isinstance(scenario, Scenario) and not overrides else load_scenario(
-        scenario, overrides
+    sc = (
+        scenario
+        if isinstance(scenario, Scenario) and not overrides
+        else load_scenario(scenario, overrides)
     )
     started = _now()
     model = AdoptionModel(sc, seed=seed)

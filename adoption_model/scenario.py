@@ -205,7 +205,7 @@ class ImfConfig(_Strict):
     exposure_full_at_pct_quota: float = Field(300.0, gt=0)
     programme_floor: Prob = Field(0.5, description="minimum exposure of a programme country")
     detection_probability: Prob = Field(
-        0.25, description="monthly chance an audit detects accumulation in a programme country"
+        0.5, description="monthly chance an audit detects accumulation in a programme country"
     )
     tranche_share_of_reserves: Prob = Field(
         0.05, description="reserves lost when a tranche is withheld"
