@@ -1,0 +1,183 @@
+"""Solara's front-end files, kept on disk so the classroom view works without internet.
+
+Solara's page loads its JavaScript and CSS (the Vuetify app bundle, require.js, Font
+Awesome) from a public CDN through its own ``/_solara/cdn`` proxy, unless the proxy's cache
+directory (``SOLARA_ASSETS_PROXY_CACHE_DIR``) already holds them. Offline, an empty cache
+gives a blank page. :func:`fetch` fills the cache from the npm registry with ``npm pack`` of
+the exact package versions the installed solara asks for (read from its page template), so
+the view never needs the CDN.
+
+Usage::
+
+    python -m viz.assets fetch [DIR]     # or: adoption-model view --fetch-assets [DIR]
+    python -m viz.assets check [DIR]     # exit 1 and list what is missing
+
+References
+----------
+Solara server settings, ``SOLARA_ASSETS_PROXY_CACHE_DIR`` and the CDN proxy
+(``solara/server/cdn_helper.py``, ``solara/server/templates/solara.html.j2``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from adoption_model.errors import InputError
+
+#: Environment variable that overrides the default cache directory.
+ENV_DIR = "ADOPTION_MODEL_ASSETS_DIR"
+
+_CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/([^\"'\s]*)")
+
+
+def default_cache_dir() -> Path:
+    """Where the view keeps Solara's front-end files (``$ADOPTION_MODEL_ASSETS_DIR`` wins)."""
+    if os.environ.get(ENV_DIR):
+        return Path(os.environ[ENV_DIR]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "adoption-model" / "solara-assets"
+
+
+def _template_text() -> str:
+    import solara.server
+
+    return (Path(solara.server.__file__).parent / "templates" / "solara.html.j2").read_text(
+        encoding="utf-8"
+    )
+
+
+def _vuetify_major() -> int:
+    import ipyvuetify
+
+    return int(str(ipyvuetify.__version__).split(".")[0])
+
+
+def _ipywidgets_major() -> int:
+    import ipywidgets
+
+    return int(str(ipywidgets.__version__).split(".")[0])
+
+
+def required_packages() -> dict[str, str]:
+    """The npm packages (name -> exact version) the installed solara's page loads.
+
+    Read from solara's page template; the Vuetify 3 bundle is left out when ipyvuetify is
+    older than 3 (the page only loads the bundle matching ipyvuetify's major version).
+    """
+    import solara.server.settings as ss
+
+    pkgs: dict[str, str] = {}
+    for name, version, _ in _CDN_REF.findall(_template_text()):
+        if name.endswith("vuetify3-app") and _vuetify_major() < 3:
+            continue
+        pkgs[name] = version
+    fa = re.match(r"/?((?:@[\w.-]+/)?[\w.-]+)@([\d.]+)/", ss.assets.fontawesome_path)
+    if fa:
+        pkgs[fa.group(1)] = fa.group(2)
+    return pkgs
+
+
+def required_files() -> list[str]:
+    """Paths inside the cache that the page requests (used by :func:`missing`)."""
+    import solara.server.settings as ss
+
+    ipyw = str(_ipywidgets_major())
+    want = required_packages()
+    files = []
+    for name, version, rest in _CDN_REF.findall(_template_text()):
+        if name not in want or want[name] != version:
+            continue
+        rest = rest.replace("{{ipywidget_major_version}}", ipyw)
+        files.append(f"{name}@{version}/{rest}")
+    files.append(ss.assets.fontawesome_path.lstrip("/"))
+    return sorted(set(files))
+
+
+def missing(cache_dir: Path | None = None) -> list[str]:
+    """Files the page needs that are not in ``cache_dir``; empty when the cache is complete."""
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    return [f for f in required_files() if not (root / f).is_file()]
+
+
+def fetch(cache_dir: Path | None = None, *, npm: str = "npm", quiet: bool = False) -> Path:
+    """Fill ``cache_dir`` with the exact front-end packages solara needs, via ``npm pack``.
+
+    Packages already present are kept. Each package is unpacked into a temporary directory
+    and moved into place only when complete, so an interrupted fetch leaves no half package.
+    """
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    exe = shutil.which(npm)
+    if exe is None:
+        raise InputError(
+            f"{npm}: not found; install Node.js/npm to fetch the view's front-end files "
+            "(or copy a filled assets directory from another machine)"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    for name, version in required_packages().items():
+        target = root / f"{name}@{version}"
+        if target.is_dir() and any(target.iterdir()):
+            if not quiet:
+                print(f"have  {name}@{version}")
+            continue
+        with tempfile.TemporaryDirectory(dir=root) as tmp:
+            proc = subprocess.run(
+                [exe, "pack", f"{name}@{version}", "--silent", "--pack-destination", tmp],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            tgz = [p for p in Path(tmp).glob("*.tgz")]
+            if proc.returncode != 0 or not tgz:
+                msg = (proc.stderr or proc.stdout).strip().splitlines()
+                raise InputError(
+                    f"npm pack {name}@{version} failed ({msg[-1] if msg else 'no output'}); "
+                    "check that the npm registry is reachable"
+                )
+            unpack = Path(tmp) / "unpacked"
+            with tarfile.open(tgz[0]) as tar:
+                tar.extractall(unpack, filter="data")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(unpack / "package", target)
+        if not quiet:
+            print(f"got   {name}@{version}")
+    gone = missing(root)
+    if gone:
+        raise InputError(f"{root}: still missing {', '.join(gone)} after fetching")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m viz.assets fetch|check [DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m viz.assets", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=["fetch", "check", "where"])
+    parser.add_argument("dir", nargs="?", type=Path, default=None)
+    args = parser.parse_args(argv)
+    root = args.dir or default_cache_dir()
+    try:
+        if args.action == "fetch":
+            fetch(root)
+            print(f"assets cache ready: {root}")
+        elif args.action == "where":
+            print(root)
+        else:
+            gone = missing(root)
+            if gone:
+                print(f"{root}: missing {', '.join(gone)}", file=sys.stderr)
+                return 1
+            print(f"{root}: complete")
+    except InputError as exc:
+        print(f"viz.assets: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
