@@ -224,6 +224,7 @@ class Nation(mesa.Agent):
             if self.negative_months >= cfg.stop_after_months:
                 self.mining = False
                 self.mining_mw = 0.0
+                self.negative_months = 0
         else:
             self.negative_months = 0
 

@@ -154,7 +154,6 @@ class AdoptionModel(mesa.Model):
         self.schedule_events = events_mod.by_month(sc.events)
         self.fired_events: list[dict[str, Any]] = []
         self._net_buying = 0.0
-        self._new_prev = np.zeros(self.n, dtype=bool)
         self._u = np.zeros((3, self.n))
 
         # explanations of the latest decision
@@ -176,6 +175,9 @@ class AdoptionModel(mesa.Model):
         mesa.Agent._ids.pop(self, None)
 
         events_mod.fire(self, self.schedule_events.get(self.world.month, []))
+        adopted = self.state.adopted
+        self.state.first_adopted[adopted & (self.state.first_adopted < 0)] = 0
+        self._new_prev = adopted.copy()
         self._record()
 
     # ------------------------------------------------------------------ construction
@@ -509,6 +511,7 @@ class AdoptionModel(mesa.Model):
         stop = neg & (st.negative_months >= sc.mining.stop_after_months)
         st.mining[stop] = False
         st.mining_mw[stop] = 0.0
+        st.negative_months[stop] = 0
         # sales
         selling = st.selling
         amount = np.where(selling, np.minimum(st.sell_btc_month, st.holdings), 0.0)
@@ -694,6 +697,17 @@ class AdoptionModel(mesa.Model):
         )
         return df
 
+    @property
+    def datacollector(self) -> _Collected:
+        """What ``mesa.batch_run`` reads: the model frame as Mesa's DataCollector would hold it.
+
+        The model records into preallocated arrays, not a ``mesa.DataCollector`` (whose
+        per-step Python loops would dominate the vectorised engine's time); this view gives
+        ``batch_run`` the same shape: ``model_vars[column][k]`` is the value after step ``k``
+        (index 0 is the initial state) and there are no agent reporters.
+        """
+        return _Collected(self)
+
     def set_parameter(self, key: str, value: Any) -> None:
         """Change a live parameter (dated 'set' events and the view's sliders).
 
@@ -722,3 +736,18 @@ class AdoptionModel(mesa.Model):
             f"AdoptionModel({self.scenario.name!r}, seed={self.seed}, n={self.n}, "
             f"step={self.steps}, engine={self.engine!r})"
         )
+
+
+class _Collected:
+    """A read-only stand-in for ``mesa.DataCollector`` backed by the model's recorders."""
+
+    agent_reporters: dict[str, Any] = {}
+
+    def __init__(self, model: AdoptionModel) -> None:
+        frame = model.model_frame()
+        self.model_vars = {c: frame[c].tolist() for c in frame.columns if c != "step"}
+        self._agent_records: dict[int, list] = {}
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The model frame without the step column, as Mesa returns it."""
+        return pd.DataFrame(self.model_vars)
