@@ -1,0 +1,264 @@
+"""Analysis: what an experiment's runs mean.
+
+* every design: per-point means of each outcome with 95% t-intervals across replicates
+  (:func:`point_means`);
+* Sobol' designs: first-order and total indices with bootstrap confidence intervals
+  (:func:`sobol_indices`, SALib's ``sobol.analyze``) on the per-point replicate means;
+* Morris designs: mu, mu* (with interval) and sigma of the elementary effects
+  (:func:`morris_indices`, SALib's ``morris.analyze``), in outcome units per full factor
+  range.
+
+:func:`analyze` reads a results directory and writes ``analysis/*.csv``, a PNG chart per
+analysis and ``analysis/report.html`` (tables and inline SVG charts, no network needed).
+
+References
+----------
+Saltelli, A. et al. (2010), "Variance based sensitivity analysis of model output. Design and
+estimator for the total sensitivity index", Computer Physics Communications 181, 259-270.
+Campolongo, F., Cariboni, J. and Saltelli, A. (2007), "An effective screening design for
+sensitivity analysis of large models", Environmental Modelling & Software 22, 1509-1518.
+Herman, J. and Usher, W. (2017), "SALib: An open-source Python library for sensitivity
+analysis", Journal of Open Source Software 2(9), 97.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from adoption_model.errors import InputError
+from adoption_model.experiments.design import is_power_of_two, salib_problem, unit_sample
+from adoption_model.experiments.spec import DesignConfig, Factor
+from adoption_model.experiments.store import atomic_text, atomic_write, read_experiment, read_runs
+
+
+def point_means(
+    runs: pd.DataFrame, outcomes: list[str], factors: list[str], level: float = 0.95
+) -> pd.DataFrame:
+    """Mean of each outcome at each design point with a t-interval across replicates.
+
+    Failed runs and NaN outcomes (e.g. a threshold never reached) are left out; ``n`` says
+    how many replicates each mean uses. One row per point and outcome.
+    """
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    first = runs.groupby("point", sort=True).first()
+    for point, group in ok.groupby("point", sort=True):
+        for name in outcomes:
+            y = group[name].to_numpy(dtype=float)
+            y = y[~np.isnan(y)]
+            n = len(y)
+            mean = float(y.mean()) if n else np.nan
+            sd = float(y.std(ddof=1)) if n > 1 else np.nan
+            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
+            rows.append(
+                {
+                    "point": int(point),
+                    **{f: first.loc[point, f] for f in factors},
+                    "outcome": name,
+                    "n": n,
+                    "mean": mean,
+                    "sd": sd,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def sobol_indices(
+    factors: dict[str, Factor],
+    design: DesignConfig,
+    y: np.ndarray,
+    *,
+    seed: int | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol' indices with confidence intervals.
+
+    ``y`` holds one value per design point in the order :func:`design_points` produced
+    them (Saltelli's scheme). Warns, as SALib does, when N is not a power of two.
+    """
+    from SALib.analyze import sobol
+
+    n = design.samples
+    if not is_power_of_two(n):
+        warnings.warn(
+            f"Sobol' design with N = {n} base samples: convergence properties of the Sobol' "
+            "sequence are only valid if N is a power of two",
+            UserWarning,
+            stacklevel=2,
+        )
+    y = np.asarray(y, dtype=float)
+    if np.isnan(y).any():
+        raise InputError(
+            f"{int(np.isnan(y).sum())} design points have no value (failed runs or undefined "
+            "outcome); Sobol' indices need every point"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = sobol.analyze(
+            salib_problem(factors), y, calc_second_order=design.second_order,
+            conf_level=level, seed=seed,
+        )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "factor": list(factors),
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
+
+
+def morris_indices(
+    factors: dict[str, Factor],
+    design: DesignConfig,
+    y: np.ndarray,
+    *,
+    seed: int,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Morris screening: mu, mu* (with interval) and sigma of each factor's elementary effects.
+
+    ``seed`` must be the experiment seed the design was drawn with (the trajectories are
+    redrawn from it).
+    """
+    from SALib.analyze import morris
+
+    x = unit_sample(factors, design, seed)
+    y = np.asarray(y, dtype=float)
+    if np.isnan(y).any():
+        raise InputError("Morris analysis needs a value at every design point")
+    res = morris.analyze(
+        salib_problem(factors), x, y, conf_level=level, num_levels=design.levels, seed=seed
+    )
+    return pd.DataFrame(
+        {
+            "factor": list(factors),
+            "mu": res["mu"],
+            "mu_star": res["mu_star"],
+            "mu_star_conf": res["mu_star_conf"],
+            "sigma": res["sigma"],
+        }
+    )
+
+
+def analyze(directory: str | Path, out: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Analyse a results directory; write CSV, PNG and HTML into ``out`` (DIR/analysis).
+
+    Returns
+    -------
+    dict of DataFrames
+        ``point_means`` always; ``sobol`` or ``morris`` for those designs (one row per
+        outcome and factor). Outcomes that are undefined at some point are skipped with a
+        warning.
+    """
+    d = Path(directory)
+    exp = read_experiment(d)
+    runs = read_runs(d)
+    if runs.empty:
+        raise InputError(f"{d}: holds no finished chunk of runs yet; run the sweep first")
+    outcomes = list(exp.outcomes)
+    factors = list(exp.factors) or sorted({k for p in exp.design.points or [] for k in p})
+    results: dict[str, pd.DataFrame] = {"point_means": point_means(runs, outcomes, factors)}
+    n_points = int(runs["point"].max()) + 1 if len(runs) else 0
+    if exp.design.kind in ("sobol", "morris"):
+        ok = runs[runs["status"] == "ok"]
+        means = ok.groupby("point")[outcomes].mean().reindex(range(n_points))
+        tables = []
+        for name in outcomes:
+            y = means[name].to_numpy()
+            try:
+                if exp.design.kind == "sobol":
+                    t = sobol_indices(exp.factors, exp.design, y, seed=exp.seed)
+                else:
+                    t = morris_indices(exp.factors, exp.design, y, seed=exp.seed)
+            except InputError as exc:
+                warnings.warn(f"outcome {name}: skipped ({exc})", UserWarning, stacklevel=2)
+                continue
+            tables.append(t.assign(outcome=name))
+        if tables:
+            table = pd.concat(tables, ignore_index=True)
+            results[exp.design.kind] = table[["outcome", *table.columns[:-1]]]
+    target = Path(out) if out is not None else d / "analysis"
+    target.mkdir(parents=True, exist_ok=True)
+    svgs = []
+    for name, frame in results.items():
+        atomic_write(target / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
+        fig = _chart(name, frame)
+        if fig is not None:
+            atomic_write(target / f"{name}.png", lambda p, f=fig: f.savefig(p, format="png", dpi=120))
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg")
+            svgs.append((name, buf.getvalue()))
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+    atomic_text(target / "report.html", _report(exp.name, exp.design.kind, results, svgs))
+    return results
+
+
+def _chart(name: str, frame: pd.DataFrame) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if frame.empty:
+        return None
+    outcomes = list(dict.fromkeys(frame["outcome"]))
+    fig, axes = plt.subplots(
+        len(outcomes), 1, figsize=(8, 2.6 * len(outcomes)), squeeze=False, constrained_layout=True
+    )
+    for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
+        sub = frame[frame["outcome"] == outcome]
+        if name == "sobol":
+            x = np.arange(len(sub))
+            ax.bar(x - 0.2, sub["S1"], 0.4, yerr=sub["S1_conf"], label="first order S1", capsize=3)
+            ax.bar(x + 0.2, sub["ST"], 0.4, yerr=sub["ST_conf"], label="total ST", capsize=3)
+            ax.set_xticks(x, sub["factor"], rotation=15, fontsize=8)
+            ax.set_ylabel("index")
+            ax.legend(fontsize=8)
+        elif name == "morris":
+            ax.errorbar(sub["mu_star"], sub["sigma"], xerr=sub["mu_star_conf"], fmt="o")
+            for _, r in sub.iterrows():
+                ax.annotate(r["factor"], (r["mu_star"], r["sigma"]), fontsize=8)
+            ax.set_xlabel("mu* (effect per full range)")
+            ax.set_ylabel("sigma")
+        else:
+            lo = (sub["mean"] - sub["ci_low"]).fillna(0)
+            ax.errorbar(sub["point"], sub["mean"], yerr=lo, fmt="o", ms=3, capsize=2)
+            ax.set_xlabel("design point")
+            ax.set_ylabel("mean (95% interval)")
+        ax.set_title(outcome, fontsize=10)
+    return fig
+
+
+def _report(title: str, kind: str, results: dict[str, pd.DataFrame], svgs: list) -> str:
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}: analysis</title>",
+        "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
+        "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 6px;"
+        "border-bottom:1px solid #ddd}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1><p>Design: {html.escape(kind)}.</p>",
+    ]
+    charts = dict(svgs)
+    for name, frame in results.items():
+        parts.append(f"<h2>{html.escape(name.replace('_', ' '))}</h2>")
+        if name in charts:
+            svg = charts[name]
+            parts.append(svg[svg.find("<svg") :])
+        shown = frame if len(frame) <= 500 else frame.head(500)
+        parts.append(shown.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+    parts.append("</body></html>")
+    return "\n".join(parts)

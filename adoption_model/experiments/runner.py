@@ -1,0 +1,382 @@
+"""Running an experiment: the same runs on one core, local processes or a Dask cluster.
+
+:func:`run_experiment` draws the run table (:func:`~adoption_model.experiments.design.
+run_table`), skips chunks the store already holds, sends the remaining runs to a backend
+and writes each chunk as soon as all its runs are back. A run that raises is recorded with
+``status = "failed"`` and its error; the sweep goes on. A worker that dies is replaced and
+its runs are sent again (up to ``MAX_ATTEMPTS`` times, then recorded as failed).
+
+Backends
+--------
+``serial``     in this process.
+``processes``  :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start
+               method (safe with threads, the same on Linux, macOS and Windows). A user's
+               script that calls :func:`run_experiment` with this backend must guard its
+               entry point with ``if __name__ == "__main__":`` because spawned workers
+               import the main module.
+``dask``       :mod:`dask.distributed`: the scheduler at ``scheduler`` if given, otherwise a
+               :class:`~distributed.LocalCluster` of ``workers`` single-threaded worker
+               processes on 127.0.0.1. Dead workers are restarted by their nanny and their
+               tasks rescheduled by Dask.
+
+Every run's result depends only on its scenario, overrides and seed, so every backend
+gives the same ``runs.parquet`` (apart from the ``duration_s`` and ``host`` columns).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adoption_model.errors import InputError
+from adoption_model.experiments.design import run_table
+from adoption_model.experiments.outcomes import evaluate_outcomes
+from adoption_model.experiments.spec import Experiment, load_experiment
+from adoption_model.experiments.store import ResultStore
+
+BACKENDS = ("serial", "processes", "dask")
+MAX_ATTEMPTS = 3
+#: Columns that legitimately differ between backends and sessions.
+VOLATILE_COLUMNS = ("duration_s", "host")
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one simulation and reduce it; never raises for a model error.
+
+    ``task`` holds ``run_id``, ``seed``, ``base`` (scenario dict), ``overrides``,
+    ``outcomes``, ``keep_steps``, ``keep_nations``. Returns ``run_id``, ``status``,
+    ``error``, ``outcomes``, ``steps_run``, ``duration_s``, ``host`` and the ``steps`` and
+    ``nations`` frames (or None).
+    """
+    from adoption_model.runner import run
+
+    started = time.perf_counter()
+    out: dict[str, Any] = {
+        "run_id": task["run_id"],
+        "status": "ok",
+        "error": "",
+        "outcomes": {k: math.nan for k in task["outcomes"]},
+        "steps_run": -1,
+        "steps": None,
+        "nations": None,
+        "host": platform.node(),
+    }
+    try:
+        overrides = {**task["overrides"], "output.nation_frame": bool(task["keep_nations"])}
+        result = run(task["base"], seed=int(task["seed"]), overrides=overrides)
+        frame = result.model_frame
+        out["outcomes"] = evaluate_outcomes(task["outcomes"], frame)
+        out["steps_run"] = int(frame["step"].iloc[-1])
+        if task["keep_steps"]:
+            out["steps"] = frame.assign(date=frame["date"].astype(str)).assign(
+                run_id=np.int64(task["run_id"])
+            )[["run_id", *frame.columns]]
+        if task["keep_nations"] and result.nation_frame is not None:
+            nf = result.nation_frame
+            out["nations"] = nf.assign(run_id=np.int64(task["run_id"]))[["run_id", *nf.columns]]
+    except Exception as exc:  # a failing run is data, not a crash of the sweep
+        out["status"] = "failed"
+        out["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:2000]
+        if os.environ.get("ADOPTION_MODEL_DEBUG"):
+            traceback.print_exc()
+    out["duration_s"] = time.perf_counter() - started
+    return out
+
+
+def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
+    return {
+        "run_id": task["run_id"], "status": "failed", "error": why,
+        "outcomes": {k: math.nan for k in task["outcomes"]}, "steps_run": -1,
+        "steps": None, "nations": None, "host": "", "duration_s": math.nan,
+    }  # fmt: skip
+
+
+# -- backends --------------------------------------------------------------------------
+def _serial(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+    for task in tasks:
+        yield run_task(task)
+
+
+def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    source = iter(tasks)
+    retry: deque[dict[str, Any]] = deque()
+    attempts: dict[int, int] = {}
+    window = max(2, 4 * workers)
+    ctx = mp.get_context("spawn")
+    exhausted = False
+    while True:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        inflight: dict[Any, dict[str, Any]] = {}
+        broken = False
+        try:
+            while True:
+                while len(inflight) < window and not broken:
+                    task = retry.popleft() if retry else next(source, None)
+                    if task is None:
+                        exhausted = True
+                        break
+                    try:
+                        inflight[pool.submit(run_task, task)] = task
+                    except BrokenProcessPool:
+                        retry.appendleft(task)
+                        broken = True
+                if not inflight:
+                    break
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = inflight.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
+                        if attempts[task["run_id"]] >= MAX_ATTEMPTS:
+                            yield _lost(task, f"worker died {MAX_ATTEMPTS} times running it")
+                        else:
+                            retry.append(task)
+                if broken:
+                    for fut, task in inflight.items():  # the pool is gone: resend them all
+                        retry.append(task)
+                    inflight.clear()
+                    break
+        finally:
+            pool.shutdown(wait=not broken, cancel_futures=True)
+        if not broken and exhausted and not retry:
+            return
+        retry = deque(sorted(retry, key=lambda t: t["run_id"]))
+
+
+def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        )  # fmt: skip
+        client = Client(cluster)
+    try:
+        source = iter(tasks)
+        window = max(2, 4 * max(workers, len(client.scheduler_info().get("workers", {}))))
+        pending = as_completed()
+        meta: dict[str, dict[str, Any]] = {}
+
+        def submit() -> bool:
+            task = next(source, None)
+            if task is None:
+                return False
+            fut = client.submit(run_task, task, key=f"run-{task['key']}-{task['run_id']}")
+            meta[fut.key] = task
+            pending.add(fut)
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        for fut in pending:
+            task = meta.pop(fut.key)
+            try:
+                result = fut.result()
+            except Exception as exc:  # KilledWorker after repeated worker deaths
+                result = _lost(task, f"{type(exc).__name__}: {exc}".replace("\n", " "))
+            fut.release()
+            yield result
+            submit()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+_BACKENDS: dict[str, Callable[..., Iterator[dict[str, Any]]]] = {
+    "serial": _serial,
+    "processes": _processes,
+    "dask": _dask,
+}
+
+
+# -- the sweep -------------------------------------------------------------------------
+def _chunk_frames(
+    table: pd.DataFrame, results: dict[int, dict[str, Any]], outcomes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    ids = sorted(results)
+    runs = table.loc[ids].reset_index(drop=True)
+    res = [results[i] for i in ids]
+    for name in outcomes:
+        runs[name] = np.array([r["outcomes"][name] for r in res], dtype=float)
+    runs["status"] = [r["status"] for r in res]
+    runs["error"] = [r["error"] for r in res]
+    runs["steps_run"] = np.array([r["steps_run"] for r in res], dtype=np.int64)
+    runs["duration_s"] = np.array([r["duration_s"] for r in res], dtype=float)
+    runs["host"] = [r["host"] for r in res]
+    steps = [r["steps"] for r in res if r["steps"] is not None]
+    nations = [r["nations"] for r in res if r["nations"] is not None]
+    return (
+        runs,
+        pd.concat(steps, ignore_index=True) if steps else None,
+        pd.concat(nations, ignore_index=True) if nations else None,
+    )
+
+
+def run_experiment(
+    experiment: Experiment | str | Path | dict[str, Any],
+    out: str | Path,
+    *,
+    backend: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) an experiment into the results directory ``out``.
+
+    Parameters
+    ----------
+    experiment : Experiment, path or dict
+        As :func:`~adoption_model.experiments.spec.load_experiment` takes it.
+    out : path
+        Results directory; completed chunks found there are skipped.
+    backend : {"serial", "processes", "dask"}
+    workers : int, optional
+        Worker processes (default: the number of cores).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); dask backend only.
+    progress : bool
+        Show a progress bar (runs done, failed, rate, ETA) on stderr.
+    limit : int, optional
+        Stop after this many new runs (for benchmarks; the sweep stays resumable).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``runs.parquet``: one row per run, sorted by ``run_id``.
+    """
+    exp = load_experiment(experiment)
+    if backend not in BACKENDS:
+        raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if scheduler and backend != "dask":
+        raise InputError("--scheduler needs --backend dask")
+    workers = int(workers or os.cpu_count() or 1)
+    if workers < 1:
+        raise InputError(f"--workers {workers}: give at least 1")
+    store = ResultStore(out, exp)
+    table = run_table(exp)
+    done_chunks = store.open({"backend": backend, "workers": workers})
+    size = store.chunk_runs
+    n_chunks = math.ceil(len(table) / size)
+    todo_chunks = [k for k in range(n_chunks) if k not in done_chunks]
+    total_todo = sum(min(size, len(table) - k * size) for k in todo_chunks)
+    if limit is not None:
+        total_todo = min(total_todo, limit)
+    base = exp.base_scenario().to_dict()
+    factors = list(exp.factors) or sorted({k for p in exp.design.points or [] for k in p})
+    outcomes = dict(exp.outcomes)
+    key = exp.digest()
+
+    def tasks() -> Iterator[dict[str, Any]]:
+        sent = 0
+        for k in todo_chunks:
+            for rid in range(k * size, min((k + 1) * size, len(table))):
+                if limit is not None and sent >= limit:
+                    return
+                row = table.iloc[rid]
+                yield {
+                    "run_id": int(rid), "seed": int(row["seed"]), "base": base, "key": key,
+                    "overrides": {f: _native(row[f]) for f in factors},
+                    "outcomes": outcomes, "keep_steps": exp.store.steps,
+                    "keep_nations": exp.store.nations,
+                }  # fmt: skip
+                sent += 1
+
+    buffers: dict[int, dict[int, dict[str, Any]]] = {}
+    failed = 0
+    bar = _Progress(total_todo, len(table) - total_todo, enabled=progress, label=exp.name)
+    with bar:
+        for result in _BACKENDS[backend](tasks(), workers, scheduler):
+            rid = result["run_id"]
+            k = rid // size
+            buffers.setdefault(k, {})[rid] = result
+            failed += result["status"] != "ok"
+            bar.advance(failed)
+            if len(buffers[k]) == min(size, len(table) - k * size):
+                runs, steps, nations = _chunk_frames(table, buffers.pop(k), list(outcomes))
+                store.write_chunk(k, runs, steps, nations)
+    if store.completed_chunks() >= set(range(n_chunks)):
+        return store.finish({"backend": backend, "workers": workers})
+    from adoption_model.experiments.store import read_runs
+
+    return read_runs(out)
+
+
+def _native(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class _Progress:
+    """A rich progress bar: runs done of total, failed, rate and ETA."""
+
+    def __init__(self, total: int, already: int, *, enabled: bool, label: str) -> None:
+        self.enabled = enabled
+        self.total, self.already, self.label = total, already, label
+        self.done = 0
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("failed {task.fields[failed]}"),
+                TextColumn("{task.fields[rate]:.1f} runs/s"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self.progress.start()
+            note = f" (resuming: {self.already} done)" if self.already else ""
+            self.task = self.progress.add_task(
+                f"{self.label}{note}", total=self.total, failed=0, rate=0.0
+            )
+            self.t0 = time.perf_counter()
+        return self
+
+    def advance(self, failed: int) -> None:
+        self.done += 1
+        if self.enabled:
+            rate = self.done / max(time.perf_counter() - self.t0, 1e-9)
+            self.progress.update(self.task, advance=1, failed=failed, rate=rate)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self.progress.stop()

@@ -1,0 +1,330 @@
+"""Experiment files: a base scenario, what varies, how it is sampled, what is measured.
+
+An experiment file is TOML validated by the pydantic models below, with the same one-line
+errors as scenario files (``design.kind: 'sobl' is not one of ... (did you mean 'sobol'?)``).
+Factors speak the policy analyst's vocabulary (EMA Workbench): ``uncertainties`` are what a
+government cannot control, ``levers`` what it chooses. Each factor is keyed by a dotted
+scenario path, as in ``--set``, and is either a range (``low``/``high`` with a distribution)
+or a list of ``values``::
+
+    name = "peer-effects"
+    base = "baseline"              # bundled scenario name or a path relative to this file
+    seed = 20250601                # experiment seed: every run seed derives from it
+    replications = 2               # replicate r has the same seed at every point (CRN)
+
+    [set]                          # fixed overrides applied to the base scenario
+    steps = 60
+
+    [design]
+    kind = "sobol"                 # full_factorial | latin_hypercube | sobol | morris | points
+    samples = 32                   # sobol: N (N*(D+2) points); lhs: points; morris: trajectories
+
+    [uncertainties."rule.coef.a_peer"]
+    low = 0.5
+    high = 3.0
+
+    [levers."imf.stance"]
+    values = [0.0, 0.5, 1.0]
+
+    [outcomes]
+    final_share = "final(adoption_share)"
+    t50 = "time_to(adoption_share, 0.5)"
+
+References
+----------
+Kwakkel, J. H. (2017), "The Exploratory Modeling Workbench", Environmental Modelling &
+Software 96, 239-250 (uncertainties, levers, outcomes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from adoption_model.errors import InputError, did_you_mean
+from adoption_model.experiments.outcomes import DEFAULT_OUTCOMES, parse_outcome
+from adoption_model.scenario import (
+    Scenario,
+    bundled_scenarios,
+    load_scenario,
+    read_toml,
+    resolve_scenario_path,
+)
+
+Scalar = float | int | bool | str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Factor(_Strict):
+    """One varied scenario key: a range with a distribution, or a list of values.
+
+    ``uniform`` uses ``low``/``high``; ``normal`` uses ``mean``/``sd`` (truncated to
+    ``low``/``high`` when given, in full-factorial grids only); ``triangular`` uses
+    ``low``/``high``/``mode``. ``levels`` is the number of grid values a range contributes to
+    a full-factorial design. ``integer`` rounds sampled values (for counts such as
+    ``network.n``).
+    """
+
+    values: list[Scalar] | None = None
+    low: float | None = None
+    high: float | None = None
+    distribution: Literal["uniform", "normal", "triangular"] = "uniform"
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0)
+    mode: float | None = None
+    levels: int = Field(3, ge=2, le=1000)
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _range_or_values(self) -> Factor:
+        if self.values is not None:
+            if not self.values:
+                raise ValueError("values is empty; give at least one value")
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either values or low/high, not both")
+            return self
+        if self.distribution == "normal":
+            if self.mean is None or self.sd is None:
+                raise ValueError("a normal factor needs mean and sd")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give values = [...] or a range with low and high")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "triangular":
+            if self.mode is None or not self.low <= self.mode <= self.high:
+                raise ValueError("a triangular factor needs mode between low and high")
+        return self
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.values is not None
+
+
+class DesignConfig(_Strict):
+    """How design points are drawn from the factors.
+
+    ``full_factorial``: every combination of values (ranges give ``levels`` evenly spaced
+    values). ``latin_hypercube``: ``samples`` points. ``sobol``: Saltelli's scheme with
+    ``samples`` = N base samples, N*(D+2) points (N*(2D+2) with ``second_order``); N should
+    be a power of two. ``morris``: ``samples`` trajectories of D+1 points on a
+    ``levels``-level grid. ``points``: the explicit list in ``points``.
+    """
+
+    kind: Literal["full_factorial", "latin_hypercube", "sobol", "morris", "points"] = (
+        "full_factorial"
+    )
+    samples: int = Field(16, ge=1, le=10_000_000)
+    second_order: bool = False
+    levels: int = Field(4, ge=2, le=100)
+    points: list[dict[str, Scalar]] | None = None
+
+    @model_validator(mode="after")
+    def _points_given(self) -> DesignConfig:
+        if self.kind == "points" and not self.points:
+            raise ValueError("kind = 'points' needs a non-empty points = [{...}, ...] list")
+        if self.kind != "points" and self.points:
+            raise ValueError(f"points are only used with kind = 'points' (kind is {self.kind!r})")
+        if self.kind == "morris" and self.levels % 2:
+            raise ValueError(f"morris levels must be even (got {self.levels})")
+        return self
+
+
+class StoreConfig(_Strict):
+    """What the results store keeps besides ``runs.parquet``."""
+
+    steps: bool = True
+    nations: bool = False
+    chunk_runs: int = Field(50, ge=1, le=100_000)
+
+
+class Experiment(_Strict):
+    """A validated experiment file."""
+
+    name: str = "experiment"
+    description: str = ""
+    base: str | dict[str, Any] = "baseline"
+    seed: int = Field(0, ge=0)
+    replications: int = Field(1, ge=1, le=1_000_000)
+    set: dict[str, Any] = Field(default_factory=dict)
+    uncertainties: dict[str, Factor] = Field(default_factory=dict)
+    levers: dict[str, Factor] = Field(default_factory=dict)
+    design: DesignConfig = Field(default_factory=DesignConfig)
+    outcomes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OUTCOMES))
+    store: StoreConfig = Field(default_factory=StoreConfig)
+
+    @model_validator(mode="after")
+    def _factors_consistent(self) -> Experiment:
+        both = set(self.uncertainties) & set(self.levers)
+        if both:
+            raise ValueError(f"{sorted(both)[0]!r} is both an uncertainty and a lever; keep one")
+        if not self.factors and self.design.kind != "points":
+            raise ValueError("no uncertainties or levers; add at least one factor to vary")
+        if self.design.kind in ("sobol", "morris"):
+            discrete = [k for k, f in self.factors.items() if f.is_discrete]
+            if self.design.kind == "morris" and discrete:
+                raise ValueError(
+                    f"morris needs ranges; {discrete[0]!r} is a list of values (use low/high)"
+                )
+        if self.design.kind == "points":
+            known = set(self.factors)
+            for i, point in enumerate(self.design.points or []):
+                if known and set(point) != known:
+                    raise ValueError(
+                        f"design.points[{i}] sets {sorted(point)}; every point must set the "
+                        f"factors {sorted(known)}"
+                    )
+        return self
+
+    @property
+    def factors(self) -> dict[str, Factor]:
+        """Uncertainties then levers, in file order."""
+        return {**self.uncertainties, **self.levers}
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_none(self.model_dump(mode="json"))
+
+    def to_toml(self) -> str:
+        """The resolved experiment (base scenario expanded to every key) as TOML."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """SHA-256 (16 hex) of the resolved experiment: what a results directory belongs to."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def base_scenario(self) -> Scenario:
+        """The base scenario with ``set`` applied."""
+        return load_scenario(self.base if isinstance(self.base, dict) else None, self.set)
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def _format_error(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        elif "." in str(p):
+            parts.append(f'."{p}"')
+        else:
+            parts.append(f".{p}")
+    path = "".join(parts).lstrip(".") or "(experiment)"
+    kind, given = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        model: Any = Experiment
+        for p in loc[:-1]:
+            if isinstance(p, int) or model is None:
+                continue
+            field = model.model_fields.get(p) if hasattr(model, "model_fields") else None
+            ann = getattr(field, "annotation", None)
+            args = [ann, *getattr(ann, "__args__", ())]
+            model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        valid = list(model.model_fields) if model is not None else []
+        hint = did_you_mean(str(loc[-1]), valid)
+        msg = f"{path}: unknown key{hint or '; valid keys: ' + ', '.join(valid)}"
+    elif kind == "literal_error":
+        import re
+
+        expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        hint = did_you_mean(str(given), expected).replace("; did you mean ", "")
+        hint = f" (did you mean {hint.rstrip('?')!r}?)" if hint else ""
+        msg = f"{path}: {given!r} is not one of {', '.join(expected)}{hint}"
+    else:
+        text = err["msg"].removeprefix("Value error, ")
+        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+        msg = f"{path}: {text}{shown}"
+    return f"{msg} in {source}".replace("\n", " ") if source else msg.replace("\n", " ")
+
+
+def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> Experiment:
+    """Read and validate an experiment; every error is a one-line :class:`InputError`.
+
+    The base scenario is resolved (a bundled name, or a path relative to the experiment
+    file) and stored expanded in ``base``, so the experiment's digest covers every scenario
+    key. Every factor is checked against the scenario schema at its bounds or values.
+
+    Examples
+    --------
+    >>> exp = load_experiment({"uncertainties": {"rule.coef.a_peer": {"low": 0, "high": 3}}})
+    >>> exp.design.kind, list(exp.factors)
+    ('full_factorial', ['rule.coef.a_peer'])
+    """
+    if isinstance(path_or_data, Experiment):
+        return path_or_data
+    if isinstance(path_or_data, dict):
+        data, source, here = dict(path_or_data), "", Path.cwd()
+    else:
+        path = Path(path_or_data)
+        if path.suffix != ".toml" and not path.exists():
+            raise InputError(f"{path}: no such experiment file; give a .toml file")
+        data, source, here = read_toml(path), str(path), path.resolve().parent
+        data.setdefault("name", path.stem)
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_format_error(exc, source)) from None
+    where = f" in {source}" if source else ""
+    base = exp.base
+    if isinstance(base, str):
+        base_dict = _resolve_base(base, here, where)
+    else:
+        base_dict = load_scenario(base).to_dict()
+    try:
+        scenario = load_scenario(base_dict, exp.set)
+    except InputError as exc:
+        raise InputError(f"set: {exc}{where}") from None
+    _check_factors(exp, scenario, where)
+    for name, text in exp.outcomes.items():
+        try:
+            parse_outcome(text)
+        except InputError as exc:
+            raise InputError(f"outcomes.{name}: {exc}{where}") from None
+    resolved = exp.model_copy(update={"base": scenario.to_dict(), "set": {}})
+    return resolved
+
+
+def _resolve_base(base: str, here: Path, where: str) -> dict[str, Any]:
+    if base == "baseline" and "baseline" not in bundled_scenarios():
+        return Scenario().to_dict()
+    candidate = here / base
+    try:
+        path = candidate if candidate.exists() else resolve_scenario_path(base)
+        return load_scenario(path).to_dict()
+    except InputError as exc:
+        raise InputError(f"base: {exc}{where}") from None
+
+
+def _check_factors(exp: Experiment, scenario: Scenario, where: str) -> None:
+    from adoption_model.experiments.design import factor_probe_values
+
+    for group, factors in (("uncertainties", exp.uncertainties), ("levers", exp.levers)):
+        for key, factor in factors.items():
+            for value in factor_probe_values(factor):
+                try:
+                    scenario.with_overrides({key: value})
+                except InputError as exc:
+                    msg = str(exc).removesuffix(" in overrides")
+                    raise InputError(f'{group}."{key}": {msg}{where}') from None
+    for i, point in enumerate(exp.design.points or []):
+        try:
+            scenario.with_overrides(point)
+        except InputError as exc:
+            msg = str(exc).removesuffix(" in overrides")
+            raise InputError(f"design.points[{i}]: {msg}{where}") from None

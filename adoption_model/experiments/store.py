@@ -1,0 +1,212 @@
+"""The results store: one directory per experiment, written atomically in chunks.
+
+Layout::
+
+    DIR/experiment.toml        the resolved experiment (base scenario expanded to every key)
+    DIR/provenance.json        versions, git commit, experiment seed and hash, host, sessions
+    DIR/runs/part-00000.parquet    runs 0..C-1 (C = store.chunk_runs), one row per run
+    DIR/steps/part-00000.parquet   per-step model frame of the same runs (run_id, step, ...)
+    DIR/nations/part-00000.parquet per-nation frames, only with store.nations = true
+    DIR/runs.parquet           every run sorted by run_id, written when the sweep completes
+
+Chunk ``k`` holds runs ``k*C .. (k+1)*C-1`` whatever the backend or the order runs finish
+in, so an interrupted and resumed sweep writes the same files as an uninterrupted one. Each
+file is written under a temporary name in the same directory and renamed into place
+(:func:`os.replace` is atomic on POSIX), and a chunk's ``runs`` part is written last: it is
+the marker that the chunk is complete. On resume, ``steps``/``nations`` parts without their
+``runs`` part and stray temporary files are removed and those runs are run again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from adoption_model.errors import InputError
+from adoption_model.experiments.spec import Experiment, load_experiment
+
+PART = "part-{:05d}.parquet"
+PARTS = ("steps", "nations", "runs")  # write order: runs last (the chunk's commit marker)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file in the same directory and rename it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+class ResultStore:
+    """A results directory bound to one experiment (refuses any other).
+
+    Parameters
+    ----------
+    directory : path
+        Created if missing. An existing directory must hold the same experiment (same
+        hash) or be empty.
+    experiment : Experiment
+        The resolved experiment.
+    """
+
+    def __init__(self, directory: str | Path, experiment: Experiment) -> None:
+        self.dir = Path(directory)
+        self.experiment = experiment
+        self.hash = experiment.digest()
+        self.chunk_runs = experiment.store.chunk_runs
+
+    # -- opening ------------------------------------------------------------------------
+    def check(self) -> None:
+        """Refuse a directory that holds another experiment or unrelated files."""
+        if not self.dir.exists():
+            return
+        if not self.dir.is_dir():
+            raise InputError(f"{self.dir}: exists and is not a directory; choose another --out")
+        prov = self.dir / "provenance.json"
+        if prov.exists():
+            try:
+                stored = json.loads(prov.read_text(encoding="utf-8")).get("experiment_hash")
+            except (OSError, ValueError):
+                stored = None
+            if stored != self.hash:
+                raise InputError(
+                    f"{self.dir}: holds results of a different experiment (hash {stored}, this "
+                    f"file {self.hash}); use another --out or delete the directory"
+                )
+        elif any(self.dir.iterdir()):
+            raise InputError(
+                f"{self.dir}: exists, is not empty and is not an experiment results directory; "
+                "choose another --out"
+            )
+
+    def open(self, session: dict[str, Any] | None = None) -> set[int]:
+        """Create or reopen the directory; return the chunks already complete."""
+        from adoption_model.runner import provenance_record
+
+        self.check()
+        try:
+            for part in ("runs", "steps", "nations"):
+                (self.dir / part).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{self.dir}: cannot create the output directory ({exc})") from None
+        for tmp in self.dir.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        done = self.completed_chunks()
+        for part in ("steps", "nations"):
+            for f in (self.dir / part).glob("part-*.parquet"):
+                if int(f.stem.split("-")[1]) not in done:
+                    f.unlink()
+        prov_path = self.dir / "provenance.json"
+        if prov_path.exists():
+            prov = json.loads(prov_path.read_text(encoding="utf-8"))
+        else:
+            prov = provenance_record(
+                experiment=self.experiment.name,
+                experiment_hash=self.hash,
+                experiment_seed=self.experiment.seed,
+                created=_now(),
+                sessions=[],
+            )
+            atomic_text(self.dir / "experiment.toml", self.experiment.to_toml())
+        prov["sessions"].append({"started": _now(), **(session or {})})
+        atomic_text(prov_path, json.dumps(prov, indent=2))
+        return done
+
+    def completed_chunks(self) -> set[int]:
+        return {int(f.stem.split("-")[1]) for f in (self.dir / "runs").glob("part-*.parquet")}
+
+    # -- writing ------------------------------------------------------------------------
+    def write_chunk(
+        self,
+        k: int,
+        runs: pd.DataFrame,
+        steps: pd.DataFrame | None = None,
+        nations: pd.DataFrame | None = None,
+    ) -> None:
+        """Write chunk ``k`` (steps and nations first, runs last), each file atomically."""
+        name = PART.format(k)
+        for part, frame in (("steps", steps), ("nations", nations), ("runs", runs)):
+            if frame is not None:
+                atomic_write(
+                    self.dir / part / name, lambda p, f=frame: f.to_parquet(p, index=False)
+                )
+
+    def finish(self, session: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Write ``runs.parquet`` (all runs sorted by run_id) and close the session."""
+        runs = read_parts(self.dir / "runs").sort_values("run_id").reset_index(drop=True)
+        atomic_write(self.dir / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
+        prov_path = self.dir / "provenance.json"
+        prov = json.loads(prov_path.read_text(encoding="utf-8"))
+        prov["sessions"][-1].update({"finished": _now(), **(session or {})})
+        prov["finished"] = prov["sessions"][-1]["finished"]
+        prov["runs"] = len(runs)
+        prov["failed"] = int((runs["status"] != "ok").sum())
+        atomic_text(prov_path, json.dumps(prov, indent=2))
+        return runs
+
+
+def read_parts(folder: Path) -> pd.DataFrame:
+    """Concatenate ``folder/part-*.parquet`` in chunk order (empty frame if none)."""
+    files = sorted(Path(folder).glob("part-*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def read_runs(directory: str | Path) -> pd.DataFrame:
+    """One row per run: the final ``runs.parquet``, or the chunks written so far."""
+    d = Path(directory)
+    _require(d)
+    if (d / "runs.parquet").exists():
+        return pd.read_parquet(d / "runs.parquet")
+    runs = read_parts(d / "runs")
+    return runs.sort_values("run_id").reset_index(drop=True) if len(runs) else runs
+
+
+def read_steps(directory: str | Path) -> pd.DataFrame:
+    """Per-step aggregates of every stored run, sorted by run_id then step."""
+    d = Path(directory)
+    _require(d)
+    steps = read_parts(d / "steps")
+    return steps.sort_values(["run_id", "step"]).reset_index(drop=True) if len(steps) else steps
+
+
+def read_nations(directory: str | Path) -> pd.DataFrame:
+    """Per-nation frames (only stored with ``store.nations = true``)."""
+    d = Path(directory)
+    _require(d)
+    return read_parts(d / "nations")
+
+
+def read_experiment(directory: str | Path) -> Experiment:
+    """The resolved experiment a results directory belongs to."""
+    d = Path(directory)
+    _require(d)
+    return load_experiment(d / "experiment.toml")
+
+
+def _require(d: Path) -> None:
+    if not (d / "experiment.toml").exists():
+        raise InputError(
+            f"{d}: not an experiment results directory (no experiment.toml); "
+            "give the --out directory of adoption-model sweep"
+        )
