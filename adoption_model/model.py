@@ -152,6 +152,9 @@ class AdoptionModel(mesa.Model):
             sc.imf.programme_floor,
         )
         self.schedule_events = events_mod.by_month(sc.events)
+        for k, ev in enumerate(sc.events):  # fail now, not years into the run
+            for key in ev.targets():
+                self.resolve_nation(key, f"events[{k}].nation")
         self.fired_events: list[dict[str, Any]] = []
         self._net_buying = 0.0
         self._u = np.zeros((3, self.n))
