@@ -268,7 +268,10 @@ def fan_table(trajectories: pd.DataFrame) -> pd.DataFrame:
                     "step": int(step),
                     "date": g["date"].iloc[0],
                     "variable": var,
-                    **{f"q{int(round(p * 100)):02d}": float(v) for p, v in zip(FAN_QUANTILES, q)},
+                    **{
+                        f"q{int(round(p * 100)):02d}": float(v)
+                        for p, v in zip(FAN_QUANTILES, q, strict=True)
+                    },
                 }
             )
     return pd.DataFrame(rows)
@@ -404,11 +407,15 @@ def assumptions_table(scenarios: Sequence[Scenario], labels: Sequence[str]) -> p
         if len(set(values)) <= 1:
             continue
         notes = []
-        for sc, label in zip(scenarios, labels):
+        for sc, label in zip(scenarios, labels, strict=True):
             for akey, text in sc.assumptions.items():
                 if akey == key or (key == "events" and akey.startswith("events")):
-                    notes.append(f"{label} ({akey}): {text}" if key == "events" else f"{label}: {text}")
-        rows.append({"parameter": key, **dict(zip(labels, values)), "notes": " | ".join(notes)})
+                    notes.append(
+                        f"{label} ({akey}): {text}" if key == "events" else f"{label}: {text}"
+                    )
+        rows.append(
+            {"parameter": key, **dict(zip(labels, values, strict=True)), "notes": " | ".join(notes)}
+        )
     columns = ["parameter", *labels, "notes"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -490,7 +497,7 @@ class Comparison:
             workers=self.workers,
             scenarios=[
                 {"label": lab, "name": sc.name, "digest": sc.digest(), "steps": sc.steps}
-                for lab, sc in zip(self.labels, self.scenarios)
+                for lab, sc in zip(self.labels, self.scenarios, strict=True)
             ],
             started=self.started,
             finished=self.finished,
@@ -528,7 +535,9 @@ class Comparison:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+            raise InputError(
+                f"{out}: cannot create the output directory ({exc.strerror})"
+            ) from None
         html = self.to_html()
         md = self.to_markdown()
         for name in ("runs", *self.TABLES):
@@ -541,9 +550,7 @@ class Comparison:
         return out
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return (
-            f"Comparison({self.labels}, replications={self.replications}, seed={self.seed})"
-        )
+        return f"Comparison({self.labels}, replications={self.replications}, seed={self.seed})"
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -635,8 +642,14 @@ def compare(
     results = run_replicates(loaded, seeds, workers=int(workers), progress=progress)
     finished = _now()
     return build_comparison(
-        loaded, labels, int(seed), seeds, results, workers=int(workers),
-        started=started, finished=finished,
+        loaded,
+        labels,
+        int(seed),
+        seeds,
+        results,
+        workers=int(workers),
+        started=started,
+        finished=finished,
     )
 
 
@@ -655,7 +668,7 @@ def build_comparison(
     from adoption_model.nations import load_nations
 
     run_rows, traj_parts = [], []
-    for i, (sc, label) in enumerate(zip(scenarios, labels)):
+    for i, (sc, label) in enumerate(zip(scenarios, labels, strict=True)):
         start = month_index(sc.start)
         dates = np.asarray([month_name(start + s) for s in range(sc.steps + 1)])
         for r, res in enumerate(results[i]):
@@ -714,7 +727,7 @@ def _nation_names(scenarios: Sequence[Scenario], load: Callable[[], pd.DataFrame
     if not any(sc.network.kind == "real" for sc in scenarios):
         return {}
     table = load()
-    return dict(zip(table["iso3"].astype(str), table["name"].astype(str)))
+    return dict(zip(table["iso3"].astype(str), table["name"].astype(str), strict=True))
 
 
 def nation_tables(
@@ -735,7 +748,7 @@ def nation_tables(
     adopted.
     """
     prob_rows, first_rows = [], []
-    for i, (sc, label) in enumerate(zip(scenarios, labels)):
+    for i, (sc, label) in enumerate(zip(scenarios, labels, strict=True)):
         reps = results[i]
         R = len(reps)
         start = month_index(sc.start)
@@ -744,14 +757,16 @@ def nation_tables(
         holding: dict[str, int] = {}
         kept = all(res["held"] is not None for res in reps)
         for res in reps:
-            for nation, step in zip(res["first_nation"], res["first_step"]):
+            for nation, step in zip(res["first_nation"], res["first_step"], strict=True):
                 ever[nation] = ever.get(nation, 0) + 1
                 if step > 0:
                     new.setdefault(nation, []).append(step)
             for nation in res["held"] or []:
                 holding[nation] = holding.get(nation, 0) + 1
-        universe = list(names) if sc.network.kind == "real" and names else sorted(
-            ever, key=lambda s: (len(s), s)
+        universe = (
+            list(names)
+            if sc.network.kind == "real" and names
+            else sorted(ever, key=lambda s: (len(s), s))
         )
         for nation in universe:
             prob_rows.append(
@@ -787,8 +802,19 @@ def nation_tables(
                 }
             )
     cols = [
-        "scenario", "rank", "nation", "name", "p_new", "n_adopted", "step_p10", "step_median",
-        "step_p90", "date_p10", "date_median", "date_p90", "steps",
+        "scenario",
+        "rank",
+        "nation",
+        "name",
+        "p_new",
+        "n_adopted",
+        "step_p10",
+        "step_median",
+        "step_p90",
+        "date_p10",
+        "date_median",
+        "date_p90",
+        "steps",
     ]
     return pd.DataFrame(prob_rows), pd.DataFrame(first_rows, columns=cols)
 

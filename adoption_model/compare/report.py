@@ -30,8 +30,18 @@ if TYPE_CHECKING:
 GEO_FILE = Path(__file__).resolve().parent.parent / "geo" / "naturalearth_110m.json"
 
 COLOURS = (
-    "#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
-    "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd", "#1b9e77", "#d95f02",
+    "#4c72b0",
+    "#dd8452",
+    "#55a868",
+    "#c44e52",
+    "#8172b3",
+    "#937860",
+    "#da8bc3",
+    "#8c8c8c",
+    "#ccb974",
+    "#64b5cd",
+    "#1b9e77",
+    "#d95f02",
 )
 
 CSS = """
@@ -177,7 +187,7 @@ def world_map(probabilities: pd.DataFrame, table: pd.DataFrame, title: str) -> s
 
     cmap = colormaps["YlOrRd"]
     norm = Normalize(0.0, 1.0)
-    p = dict(zip(probabilities["nation"], probabilities["p_adopted"]))
+    p = dict(zip(probabilities["nation"], probabilities["p_adopted"], strict=True))
     geo = world_geometry()
     polys, colours = [], []
     for code, rings in geo.items():
@@ -187,15 +197,20 @@ def world_map(probabilities: pd.DataFrame, table: pd.DataFrame, title: str) -> s
             colours.append(face)
     fig = Figure(figsize=(10, 4.6))
     ax = fig.subplots()
-    ax.add_collection(
-        PolyCollection(polys, facecolors=colours, edgecolors="#666", linewidths=0.25)
-    )
+    ax.add_collection(PolyCollection(polys, facecolors=colours, edgecolors="#666", linewidths=0.25))
     small = table[~table["iso3"].isin(list(geo))]
     if len(small):
         vals = [p.get(code, 0.0) for code in small["iso3"]]
         ax.scatter(
-            small["lng"], small["lat"], c=vals, cmap=cmap, norm=norm, s=16,
-            edgecolors="#333", linewidths=0.4, zorder=3,
+            small["lng"],
+            small["lat"],
+            c=vals,
+            cmap=cmap,
+            norm=norm,
+            s=16,
+            edgecolors="#333",
+            linewidths=0.4,
+            zorder=3,
         )
     ax.set_xlim(-180, 180)
     ax.set_ylim(-58, 84)
@@ -228,11 +243,16 @@ def first_adoption_chart(c: Comparison, top: int = 12) -> str | None:
             y = order.index(r["nation"]) + (j - (k - 1) / 2) * 0.8 / max(k, 1)
             start = month_index(c.scenarios[j].start) / 12.0
             ax.plot(
-                [start + r["step_p10"] / 12, start + r["step_p90"] / 12], [y, y],
-                color=COLOURS[j % len(COLOURS)], lw=1.4,
+                [start + r["step_p10"] / 12, start + r["step_p90"] / 12],
+                [y, y],
+                color=COLOURS[j % len(COLOURS)],
+                lw=1.4,
             )
             ax.plot(
-                start + r["step_median"] / 12, y, "o", color=COLOURS[j % len(COLOURS)],
+                start + r["step_median"] / 12,
+                y,
+                "o",
+                color=COLOURS[j % len(COLOURS)],
                 ms=3 + 6 * r["p_new"],
             )
     names = fa.drop_duplicates("nation").set_index("nation")["name"]
@@ -265,13 +285,16 @@ def convergence_chart(c: Comparison, outcome: str = "adoption_share") -> str | N
             g["replications"],
             (g["running_mean"] - g["ci_halfwidth"]) * 100,
             (g["running_mean"] + g["ci_halfwidth"]) * 100,
-            color=colour, alpha=0.15, lw=0,
+            color=colour,
+            alpha=0.15,
+            lw=0,
         )
     ax.axhline(0, color="#555", lw=0.8)
     ax.set_xlabel("replications")
     ax.set_ylabel(f"difference vs {c.labels[0]}, pp")
-    ax.set_title("Adoption share at horizon: running paired difference and 95% interval",
-                 fontsize=10)
+    ax.set_title(
+        "Adoption share at horizon: running paired difference and 95% interval", fontsize=10
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -287,7 +310,9 @@ def _table(df: pd.DataFrame, numeric: tuple[str, ...] = ()) -> str:
         for col in df.columns:
             v = row[col]
             text = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            cls = ' class="num"' if col in numeric or col in df.columns[1:] and _numeric(text) else ""
+            cls = (
+                ' class="num"' if col in numeric or col in df.columns[1:] and _numeric(text) else ""
+            )
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -331,10 +356,12 @@ def convergence_display(c: Comparison) -> pd.DataFrame:
             "scenario": cv["scenario"],
             "outcome": cv["outcome"],
             "difference": [
-                fmt(m, kinds[o], diff=True) for m, o in zip(cv["mean_difference"], cv["outcome"])
+                fmt(m, kinds[o], diff=True)
+                for m, o in zip(cv["mean_difference"], cv["outcome"], strict=True)
             ],
             "± (95%)": [
-                fmt(h, kinds[o]) for h, o in zip(cv["difference_ci_halfwidth"], cv["outcome"])
+                fmt(h, kinds[o])
+                for h, o in zip(cv["difference_ci_halfwidth"], cv["outcome"], strict=True)
             ],
             "suggested replications": [
                 "n/a" if math.isnan(s) else str(int(s)) for s in cv["suggested_replications"]
@@ -348,7 +375,9 @@ def footer_lines(c: Comparison) -> list[str]:
     """Provenance lines of the footer (version, commit, seeds, digests, replications)."""
     from adoption_model.runner import git_commit
 
-    digests = ", ".join(f"{lab} {sc.digest()}" for lab, sc in zip(c.labels, c.scenarios))
+    digests = ", ".join(
+        f"{lab} {sc.digest()}" for lab, sc in zip(c.labels, c.scenarios, strict=True)
+    )
     seeds = ", ".join(str(s) for s in c.seeds)
     return [
         f"adoption-model {__version__}; git commit {git_commit() or 'unknown'}",
@@ -374,7 +403,7 @@ def render_html(c: Comparison) -> str:
         f"differences are paired by replicate against <b>{html.escape(c.labels[0])}</b>.</p>",
         "<h2>Scenarios</h2><ul>",
     ]
-    for label, sc in zip(c.labels, c.scenarios):
+    for label, sc in zip(c.labels, c.scenarios, strict=True):
         parts.append(f"<li><b>{html.escape(label)}</b>: {html.escape(sc.description or '')}</li>")
     parts.append("</ul>")
     parts.append("<h2>Outcomes</h2>")
@@ -472,7 +501,7 @@ def render_markdown(c: Comparison) -> str:
         f"**{c.labels[0]}**. Charts and maps: `report.html`."
     )
     out += ["", "## Scenarios", ""]
-    out += [f"- **{lab}**: {sc.description}" for lab, sc in zip(c.labels, c.scenarios)]
+    out += [f"- **{lab}**: {sc.description}" for lab, sc in zip(c.labels, c.scenarios, strict=True)]
     out += ["", "## Outcomes", "", _md_table(outcome_matrix(c))]
     if len(c.labels) > 1:
         out += [f"## Differences against {c.labels[0]}", "", _md_table(difference_matrix(c))]
