@@ -196,7 +196,9 @@ def analyze(directory: str | Path, out: str | Path | None = None) -> dict[str, p
         atomic_write(target / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
         fig = _chart(name, frame)
         if fig is not None:
-            atomic_write(target / f"{name}.png", lambda p, f=fig: f.savefig(p, format="png", dpi=120))
+            atomic_write(
+                target / f"{name}.png", lambda p, f=fig: f.savefig(p, format="png", dpi=120)
+            )
             buf = io.StringIO()
             fig.savefig(buf, format="svg")
             svgs.append((name, buf.getvalue()))

@@ -126,9 +126,7 @@ def parse_outcome(text: str) -> tuple[str, str, tuple[float, ...]]:
     name, column, arg = m.groups()
     if name not in REDUCERS:
         hint = did_you_mean(name, REDUCERS)
-        raise InputError(
-            f"unknown reducer {name!r}{hint or '; use one of ' + ', '.join(REDUCERS)}"
-        )
+        raise InputError(f"unknown reducer {name!r}{hint or '; use one of ' + ', '.join(REDUCERS)}")
     if column not in MODEL_COLUMNS:
         hint = did_you_mean(column, MODEL_COLUMNS)
         raise InputError(f"unknown column {column!r}{hint or '; see docs/experiments.md'}")

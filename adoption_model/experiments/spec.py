@@ -235,7 +235,9 @@ def _format_error(exc: ValidationError, source: str) -> str:
             field = model.model_fields.get(p) if hasattr(model, "model_fields") else None
             ann = getattr(field, "annotation", None)
             args = [ann, *getattr(ann, "__args__", ())]
-            model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+            model = next(
+                (a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None
+            )
         valid = list(model.model_fields) if model is not None else []
         hint = did_you_mean(str(loc[-1]), valid)
         msg = f"{path}: unknown key{hint or '; valid keys: ' + ', '.join(valid)}"
