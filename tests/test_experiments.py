@@ -268,8 +268,9 @@ def test_killed_dask_worker_loses_no_runs(tmp_path):
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None,
-    ) as cluster, Client(cluster) as client:  # fmt: skip
-        pids = list(client.run(os.getpid).values())
+    ) as cluster:  # fmt: skip
+        with Client(cluster) as client:
+            pids = list(client.run(os.getpid).values())
         out = tmp_path / "dask"
         killed: list[int] = []
 

@@ -149,7 +149,7 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
                         else:
                             retry.append(task)
                 if broken:
-                    for fut, task in inflight.items():  # the pool is gone: resend them all
+                    for task in inflight.values():  # the pool is gone: resend them all
                         retry.append(task)
                     inflight.clear()
                     break
@@ -181,11 +181,15 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
         pending = as_completed()
         meta: dict[str, dict[str, Any]] = {}
 
-        def submit() -> bool:
-            task = next(source, None)
+        attempts: dict[int, int] = {}
+
+        def submit(task: dict[str, Any] | None = None) -> bool:
+            task = task if task is not None else next(source, None)
             if task is None:
                 return False
-            fut = client.submit(run_task, task, key=f"run-{task['key']}-{task['run_id']}")
+            n = attempts.get(task["run_id"], 0)
+            key = f"run-{task['key']}-{task['run_id']}" + (f"-retry{n}" if n else "")
+            fut = client.submit(run_task, task, key=key)
             meta[fut.key] = task
             pending.add(fut)
             return True
@@ -197,7 +201,12 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
             task = meta.pop(fut.key)
             try:
                 result = fut.result()
-            except Exception as exc:  # KilledWorker after repeated worker deaths
+            except Exception as exc:  # KilledWorker after repeated worker deaths, lost comms
+                fut.release()
+                attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
+                if attempts[task["run_id"]] < MAX_ATTEMPTS:
+                    submit(task)
+                    continue
                 result = _lost(task, f"{type(exc).__name__}: {exc}".replace("\n", " "))
             fut.release()
             yield result
