@@ -35,7 +35,10 @@ from adoption_model.errors import InputError
 #: Environment variable that overrides the default cache directory.
 ENV_DIR = "ADOPTION_MODEL_ASSETS_DIR"
 
-_CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/([^\"'\s]*)")
+_CDN_REF = re.compile(
+    r"(?:\{\{\s*cdn\s*\}\}|\$\{this\.getCdn\(\)\})/"
+    r"((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.-]*)/([^\"'`\s]*)"
+)
 
 
 def default_cache_dir() -> Path:
@@ -46,12 +49,27 @@ def default_cache_dir() -> Path:
     return Path(base) / "adoption-model" / "solara-assets"
 
 
-def _template_text() -> str:
-    import solara.server
+def _solara_sources() -> list[Path]:
+    """Solara's page template and the components that load packages from the CDN."""
+    import solara
 
-    return (Path(solara.server.__file__).parent / "templates" / "solara.html.j2").read_text(
-        encoding="utf-8"
-    )
+    root = Path(solara.__file__).parent
+    files = [root / "server" / "templates" / "solara.html.j2"]
+    for pattern in ("components/*.py", "widgets/vue/*.vue", "lab/*.py", "components/*.vue"):
+        files += sorted(root.glob(pattern))
+    return files
+
+
+def _references() -> list[tuple[str, str, str]]:
+    """Every ``(package, version, path)`` the installed solara loads through its CDN proxy."""
+    refs = []
+    vuetify3 = _vuetify_major() >= 3
+    for f in _solara_sources():
+        for name, version, rest in _CDN_REF.findall(f.read_text(encoding="utf-8")):
+            if name.endswith("vuetify3-app") and not vuetify3:
+                continue  # the page loads the bundle matching ipyvuetify's major version
+            refs.append((name, version, rest))
+    return refs
 
 
 def _vuetify_major() -> int:
@@ -67,22 +85,19 @@ def _ipywidgets_major() -> int:
 
 
 def required_packages() -> dict[str, str]:
-    """The npm packages (name -> exact version) the installed solara's page loads.
+    """The npm packages (name -> version spec, as solara writes it) the view may load.
 
-    Read from solara's page template; the Vuetify 3 bundle is left out when ipyvuetify is
-    older than 3 (the page only loads the bundle matching ipyvuetify's major version).
+    Read from the installed solara: its page template (the Vuetify app bundle, require.js),
+    the components that load a package on first use (the draggable grid, Markdown's
+    mermaid and KaTeX, the Vega renderer) and the Font Awesome path in its settings.
     """
     import solara.server.settings as ss
 
-    pkgs: dict[str, str] = {}
-    for name, version, _ in _CDN_REF.findall(_template_text()):
-        if name.endswith("vuetify3-app") and _vuetify_major() < 3:
-            continue
-        pkgs[name] = version
+    pkgs = {name: version for name, version, _ in _references()}
     fa = re.match(r"/?((?:@[\w.-]+/)?[\w.-]+)@([\d.]+)/", ss.assets.fontawesome_path)
     if fa:
         pkgs[fa.group(1)] = fa.group(2)
-    return pkgs
+    return dict(sorted(pkgs.items()))
 
 
 def required_files() -> list[str]:
@@ -90,13 +105,10 @@ def required_files() -> list[str]:
     import solara.server.settings as ss
 
     ipyw = str(_ipywidgets_major())
-    want = required_packages()
-    files = []
-    for name, version, rest in _CDN_REF.findall(_template_text()):
-        if name not in want or want[name] != version:
-            continue
-        rest = rest.replace("{{ipywidget_major_version}}", ipyw)
-        files.append(f"{name}@{version}/{rest}")
+    files = [
+        f"{name}@{version}/{rest.replace('{{ipywidget_major_version}}', ipyw)}"
+        for name, version, rest in _references()
+    ]
     files.append(ss.assets.fontawesome_path.lstrip("/"))
     return sorted(set(files))
 
@@ -148,6 +160,11 @@ def fetch(cache_dir: Path | None = None, *, npm: str = "npm", quiet: bool = Fals
             os.replace(unpack / "package", target)
         if not quiet:
             print(f"got   {name}@{version}")
+    for rel in missing(root):
+        # the CDN minifies on the fly (``x.min.js`` for any ``x.js``); npm ships only ``x.js``
+        plain = root / rel.replace(".min.js", ".js")
+        if rel.endswith(".min.js") and plain.is_file():
+            shutil.copyfile(plain, root / rel)
     gone = missing(root)
     if gone:
         raise InputError(f"{root}: still missing {', '.join(gone)} after fetching")

@@ -1,0 +1,97 @@
+"""The classroom view: ``solara run viz/app.py`` or ``adoption-model view [SCENARIO]``.
+
+Mesa's :func:`~mesa.visualization.SolaraViz` gives the play / step / reset controls and the
+step counter; the project's components add the world map (or, for synthetic graphs, the
+network), the time charts, the why panel, the influence network, the controls and an About
+panel. Every browser session builds its own model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
+
+from viz.charts import Charts
+from viz.components import About, ClassroomModel, Controls, selected, selection_handler
+from viz.map import WorldMap
+from viz.network_view import NetworkView
+from viz.why import WhyPanel
+
+TITLE = "Sovereign Bitcoin adoption: a classroom view"
+CSS = """
+.am-panel { height: 100%; overflow-y: auto; overflow-x: hidden; padding: 4px 8px; }
+"""
+
+
+def _panel(child: Any) -> None:
+    with solara.Column(classes=["am-panel"], gap="0px"):
+        child()
+
+
+def map_panel(model: Any) -> None:
+    """The world map for the real world, the network for synthetic graphs (page 0)."""
+    update_counter.get()
+    with solara.Column(classes=["am-panel", "am-main-view"], gap="0px"):
+        if model.network.kind == "real":
+            WorldMap(model, selected.value, selection_handler())
+        else:
+            NetworkView(model, selected.value, selection_handler())
+
+
+def charts_panel(model: Any) -> None:
+    """Adoption, sovereign BTC and price over time."""
+    update_counter.get()
+    with solara.Column(classes=["am-panel"], gap="0px"):
+        Charts(model)
+
+
+def why_panel(model: Any) -> None:
+    """Why did this country do that?"""
+    update_counter.get()
+    with solara.Column(classes=["am-panel"], gap="0px"):
+        WhyPanel(model, selected.value, selection_handler())
+
+
+def network_panel(model: Any) -> None:
+    """The influence network (the real world's; synthetic graphs show it on the main panel)."""
+    update_counter.get()
+    with solara.Column(classes=["am-panel"], gap="0px"):
+        if model.network.kind == "real":
+            NetworkView(model, selected.value, selection_handler())
+        else:
+            About(model)
+
+
+def about_panel(model: Any) -> None:
+    """What the colours mean, what to try, where the data comes from."""
+    with solara.Column(classes=["am-panel"], gap="0px"):
+        About(model)
+
+
+#: The project's panels, in grid order (Mesa lays them out two per row).
+PANELS = [(map_panel, 0), (charts_panel, 0), (why_panel, 0), (network_panel, 0), (about_panel, 0)]
+
+
+@solara.component
+def Page() -> None:
+    """One session: its own model, Mesa's controller and the project's panels."""
+    first = solara.use_memo(ClassroomModel, [])
+    model_rv = solara.use_reactive(first)
+    solara.Style(CSS)
+    solara.Title(TITLE)
+    SolaraViz(
+        model_rv,
+        components=PANELS,
+        model_params={},
+        name=TITLE,
+        play_interval=150,
+    )
+    with solara.Sidebar():
+        with solara.Card("Scenario and levers"):
+            Controls(model_rv)
+
+
+page = Page

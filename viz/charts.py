@@ -1,0 +1,92 @@
+"""Time charts: adoption (count and GDP share), sovereign BTC held and the BTC price.
+
+The browser draws the lines as SVG from the model frame's columns (a few kilobytes per step;
+no plotting library to load, so the charts work offline and a step stays quick). Scenario
+events (the scenario's dated ``events`` and those that have fired, ``model.fired_events``)
+are marked on the time axis: dotted while still to come, solid once fired.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import solara
+
+from adoption_model.world import month_index, month_name
+from viz import STATE_COLOURS
+
+
+def event_marks(model: Any) -> list[dict[str, Any]]:
+    """Every scheduled and fired event as ``{x: step, label, fired}``, one per step and label."""
+    start = month_index(model.scenario.start)
+    marks: dict[tuple[int, str], bool] = {}
+    for ev in model.scenario.events:
+        label = str(ev.name or ev.kind)
+        key = (month_index(ev.date) - start, label)
+        marks[key] = marks.get(key, False)
+    for ev in model.fired_events:
+        label = str(ev.get("name") or ev.get("kind", "event"))
+        marks[(int(ev["step"]), label)] = True
+    return [{"x": s, "label": lab, "fired": f} for (s, lab), f in sorted(marks.items())]
+
+
+def chart_data(model: Any) -> dict[str, Any]:
+    """Series, time ticks, dates and event marks for the chart component."""
+    df = model.model_frame()
+    horizon = max(int(model.scenario.steps), int(df["step"].iloc[-1]))
+    start = month_index(model.scenario.start)
+
+    def series(title: str, ys: Any, colour: str, **fmt: Any) -> dict[str, Any]:
+        y = [round(float(v), 4) for v in ys]
+        d = {"title": title, "colour": colour, "y": y, **fmt}
+        digits = fmt.get("digits", 0)
+        d["value"] = f"{fmt.get('prefix', '')}{y[-1]:,.{digits}f}{fmt.get('suffix', '')}"
+        return d
+
+    out = [
+        series("Nations with a Bitcoin policy", df["n_adopters"], STATE_COLOURS["reserve"]),
+        series(
+            "Their share of world GDP",
+            df["gdp_weighted_share"] * 100,
+            "#2b8cbe",
+            suffix="%",
+            digits=1,
+        ),
+        series(
+            "Bitcoin held by governments",
+            df["btc_sovereign"] / 1e6,
+            STATE_COLOURS["both"],
+            suffix=" m BTC",
+            digits=2,
+        ),
+        series("Bitcoin price", df["btc_price"] / 1e3, "#333333", prefix="$", suffix="k"),
+    ]
+    step_ticks = 12 * max(1, -(-horizon // 60))  # at most about six labels
+    ticks = [{"x": t, "label": month_name(start + t)} for t in range(0, horizon + 1, step_ticks)]
+    dates = [str(d) for d in df["date"]]
+    return {
+        "series": out,
+        "horizon": horizon,
+        "ticks": ticks,
+        "dates": dates,
+        "marks": event_marks(model),
+    }
+
+
+@solara.component_vue("charts.vue")
+def ChartGrid(
+    series: list, horizon: int, ticks: list, dates: list, marks: list
+) -> None:  # pragma: no cover - rendered by the browser
+    """Four small line charts drawn by the browser."""
+
+
+@solara.component
+def Charts(model: Any) -> None:
+    """The four time charts with events marked (dotted: scheduled, solid: fired)."""
+    data = chart_data(model)
+    with solara.Column(gap="2px", classes=["am-charts"]):
+        solara.Markdown(
+            f"**Over time, {model.date} (month {model.steps})**: red lines are scenario "
+            "events (dotted: still to come)"
+        )
+        ChartGrid(**data)
