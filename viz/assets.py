@@ -173,7 +173,9 @@ def fetch(cache_dir: Path | None = None, *, npm: str = "npm", quiet: bool = Fals
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m viz.assets fetch|check [DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m viz.assets", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m viz.assets", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("action", choices=["fetch", "check", "where"])
     parser.add_argument("dir", nargs="?", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -37,12 +37,27 @@ LEVERS: dict[str, dict[str, Any]] = {
         "max": 6.0,
         "step": 0.1,
     },
-    "imf": {"label": "IMF stance (0 tolerant, 1 hostile)", "keys": ("imf.stance",),
-            "min": 0.0, "max": 1.0, "step": 0.05},
-    "drift": {"label": "BTC price drift (per year)", "keys": ("price.drift",),
-              "min": -0.5, "max": 1.0, "step": 0.05},
-    "vol": {"label": "BTC price volatility (per year)", "keys": ("price.volatility",),
-            "min": 0.0, "max": 1.5, "step": 0.05},
+    "imf": {
+        "label": "IMF stance (0 tolerant, 1 hostile)",
+        "keys": ("imf.stance",),
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+    },
+    "drift": {
+        "label": "BTC price drift (per year)",
+        "keys": ("price.drift",),
+        "min": -0.5,
+        "max": 1.0,
+        "step": 0.05,
+    },
+    "vol": {
+        "label": "BTC price volatility (per year)",
+        "keys": ("price.volatility",),
+        "min": 0.0,
+        "max": 1.5,
+        "step": 0.05,
+    },
 }
 
 
@@ -162,7 +177,9 @@ def Controls(model_rv: solara.Reactive[Any]) -> None:
             classes=["am-scenario"],
         )
         if model.scenario.description:
-            solara.Text(model.scenario.description[:240], style={"font-size": "12px", "color": "#555"})
+            solara.Text(
+                model.scenario.description[:240], style={"font-size": "12px", "color": "#555"}
+            )
         solara.Markdown("**Levers** (take effect from the next step)")
         for name, spec in LEVERS.items():
             value = lever_value(model, name)

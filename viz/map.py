@@ -140,7 +140,9 @@ def fills_and_tips(model: Any) -> tuple[dict[str, str], dict[str, str], list[dic
         fills[key] = STATE_COLOURS[names[i]]
         lines = [f"{labels[i]} ({key}): {names[i]}"]
         if "gdp_usd" in table:
-            lines.append(f"GDP {fmt_money(float(st.gdp_usd[i]))} · debt {st.debt_pct_gdp[i]:.0f}% GDP")
+            lines.append(
+                f"GDP {fmt_money(float(st.gdp_usd[i]))} · debt {st.debt_pct_gdp[i]:.0f}% GDP"
+            )
         lines.append(
             f"BTC held {st.holdings[i]:,.0f} · mining {st.mining_mw[i]:,.0f} MW"
             f" · neighbours adopted {st.peer[i]:.0%}"

@@ -26,8 +26,12 @@ OPTION_WORDS = {
     "mine": "start mining Bitcoin",
     "sell": "sell its Bitcoin",
 }
-OPTION_COLOURS = {"adopt": STATE_COLOURS["reserve"], "mine": STATE_COLOURS["mining"],
-                  "sell": STATE_COLOURS["sold out"], "hold": "#888888"}
+OPTION_COLOURS = {
+    "adopt": STATE_COLOURS["reserve"],
+    "mine": STATE_COLOURS["mining"],
+    "sell": STATE_COLOURS["sold out"],
+    "hold": "#888888",
+}
 
 
 def nation_label(model: Any, i: int) -> str:
@@ -151,19 +155,25 @@ def breakdown_html(ex: Any) -> str:
             for o in opts
         )
         weight = "font-weight:600;" if term == "utility" else ""
-        rows.append(f"<tr class='am-term' data-term='{term}'><td style='{weight}'>{label}</td>{cells}</tr>")
+        rows.append(
+            f"<tr class='am-term' data-term='{term}'><td style='{weight}'>{label}</td>{cells}</tr>"
+        )
     probs = "".join(
         f"<div class='am-prob' data-action='{a}' style='display:flex;align-items:center;gap:6px;'>"
         f"<span style='width:48px'>{a}</span>"
-        f"<div style='flex:1;background:#f3f3f3;height:10px'><div style='width:{100 * float(ex.loc['probability', a]):.1f}%;"
+        "<div style='flex:1;background:#f3f3f3;height:10px'>"
+        f"<div style='width:{100 * float(ex.loc['probability', a]):.1f}%;"
         f"height:10px;background:{OPTION_COLOURS[a]}'></div></div>"
-        f"<span style='width:44px;text-align:right'>{float(ex.loc['probability', a]):.0%}</span></div>"
+        "<span style='width:44px;text-align:right'>"
+        f"{float(ex.loc['probability', a]):.0%}</span></div>"
         for a in rules.ACTIONS
     )
     return (
         "<div class='am-breakdown' style='font-size:12px'>"
-        "<div style='font-weight:600;margin:4px 0'>What pulled each option up (right) or down (left)</div>"
-        f"<table style='width:100%;border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+        "<div style='font-weight:600;margin:4px 0'>"
+        "What pulled each option up (right) or down (left)</div>"
+        "<table style='width:100%;border-collapse:collapse'>"
+        f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
         "<div style='font-weight:600;margin:6px 0 2px'>Chances if it reviews its policy</div>"
         f"{probs}</div>"
     )
@@ -195,12 +205,17 @@ def WhyPanel(model: Any, selected: str | None, on_select: Callable[[str], None])
             f"<tr><td style='color:#555;padding-right:8px'>{k}</td><td>{html.escape(v)}</td></tr>"
             for k, v in attributes(model, i)
         )
-        solara.HTML(tag="div", unsafe_innerHTML=f"<table class='am-attributes' style='font-size:12px'>{rows}</table>")
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<table class='am-attributes' style='font-size:12px'>{rows}</table>",
+        )
         nb = neighbours(model, i)
         chips = "".join(
-            f"<span class='am-neighbour' data-state='{n['state']}' style='display:inline-block;margin:2px;padding:1px 6px;"
+            f"<span class='am-neighbour' data-state='{n['state']}' "
+            "style='display:inline-block;margin:2px;padding:1px 6px;"
             f"border-radius:8px;font-size:11px;background:{STATE_COLOURS[n['state']]};"
-            f"color:{'#000' if n['state'] == 'none' else '#fff'}' title='{n['share']:.0%} of its influence'>"
+            f"color:{'#000' if n['state'] == 'none' else '#fff'}' "
+            f"title='{n['share']:.0%} of its influence'>"
             f"{html.escape(n['label'])}: {n['state']}</span>"
             for n in nb
         )
