@@ -618,7 +618,7 @@ def compare(
     Examples
     --------
     >>> c = compare(["baseline", "contagion_off"], replications=2, steps=3)
-    >>> c.differences.query("scenario == 'baseline'")["mean_difference"].abs().max()
+    >>> float(c.differences.query("scenario == 'baseline'")["mean_difference"].abs().max())
     0.0
     """
     if isinstance(scenarios, str | Path | Scenario):
