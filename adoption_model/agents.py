@@ -147,7 +147,7 @@ class Nation(mesa.Agent):
         counts = None
         if model.live.rule.kind == "cascade":
             counts = np.array([self.count_new_adopter_neighbours()])
-        model.decide_rows(i, peer, model._u[:, i], counts)
+        model.decide_rows(i, peer, counts)
 
     def commit(self) -> None:
         """Switch policy according to the action chosen in :meth:`decide`."""
@@ -248,7 +248,7 @@ class Nation(mesa.Agent):
         """A programme country that accumulated BTC this month may be caught by an audit."""
         model = self.model
         accumulated = self.bought + self.mined > 0
-        if self.programme and accumulated and model._u[2, self.index] < model.p_detect:
+        if self.programme and accumulated and model._u_audit[self.index] < model.p_detect:
             self.detected = True
             self.reserves_usd = (
                 self.reserves_usd - self.reserves_usd * model.live.imf.tranche_share_of_reserves

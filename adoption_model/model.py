@@ -37,7 +37,13 @@ from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import STATE_NAMES, NationState
 from adoption_model.world import World, month_index
 
-U_REVIEW, U_CHOICE, U_AUDIT = 0, 1, 2
+try:  # scipy's compiled CSR mat-vec (the kernel behind ``csr_array @ vector``)
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - a future scipy may move it; fall back to ``@``
+    _csr_matvec = None
+
+#: Real influence networks already built in this process, by layer weights.
+_REAL_NETWORKS: dict[tuple[str, bool], InfluenceNetwork] = {}
 
 #: Columns of the per-step model frame, in order.
 MODEL_COLUMNS = (
@@ -157,7 +163,12 @@ class AdoptionModel(mesa.Model):
                 self.resolve_nation(key, f"events[{k}].nation")
         self.fired_events: list[dict[str, Any]] = []
         self._net_buying = 0.0
-        self._u = np.zeros((3, self.n))
+        self.classic = sc.rule.kind != "logit"
+        self._counts = np.zeros(self.n)
+        self._adopted_before = self.state.adopted
+        self._u_review = self._u_choice = self._u_audit = np.zeros(self.n)
+        self._gdp_total = float(self.state.gdp_usd.sum())
+        self._pop_total = float(self.state.population.sum())
 
         # explanations of the latest decision
         self.last_terms = np.zeros((self.n, 3, len(rules.TERMS)))
@@ -181,6 +192,7 @@ class AdoptionModel(mesa.Model):
         adopted = self.state.adopted
         self.state.first_adopted[adopted & (self.state.first_adopted < 0)] = 0
         self._new_prev = adopted.copy()
+        self._adopted_before = adopted.copy()
         self._record()
 
     # ------------------------------------------------------------------ construction
@@ -192,9 +204,17 @@ class AdoptionModel(mesa.Model):
 
         cfg = sc.network
         if cfg.kind == "real":
-            table = load_nations() if nations is None else nations
-            graph = net.real_network(table, cfg.layers, allow_isolated=cfg.allow_isolated)
-            return graph, table
+            if nations is not None:
+                graph = net.real_network(nations, cfg.layers, allow_isolated=cfg.allow_isolated)
+                return graph, nations
+            key = (cfg.layers.model_dump_json(), cfg.allow_isolated)
+            if key not in _REAL_NETWORKS:  # immutable, so runs in one process share it
+                if len(_REAL_NETWORKS) >= 32:
+                    _REAL_NETWORKS.clear()
+                _REAL_NETWORKS[key] = net.real_network(
+                    load_nations(), cfg.layers, allow_isolated=cfg.allow_isolated
+                )
+            return _REAL_NETWORKS[key], load_nations()
         if cfg.kind == "erdos_renyi":
             graph = net.erdos_renyi(cfg.n, cfg.mean_degree, self.rng)
         elif cfg.kind == "barabasi_albert":
@@ -268,9 +288,20 @@ class AdoptionModel(mesa.Model):
         length = steps + 1
         self._rows = 0
         self._model_rec = {c: np.zeros(length) for c in MODEL_COLUMNS if c != "date"}
-        self._dates: list[str] = []
+        self._months: list[int] = []
         self._nation_rec: dict[str, np.ndarray] = {}
-        if self.keep_nations:
+        if self.keep_nations and self.classic:
+            # adoption is the only process: keep the state, signal, action and probability;
+            # holdings, reserves and mining stay at their step-0 values (kept once)
+            n = self.n
+            for name, dtype in (
+                ("state", np.int8),
+                ("peer", float),
+                ("action", np.int8),
+                ("p_adopt", float),
+            ):
+                self._nation_rec[name] = np.zeros((length, n), dtype=dtype)
+        elif self.keep_nations:
             n = self.n
             for name, dtype in (
                 ("state", np.int8),
@@ -285,8 +316,8 @@ class AdoptionModel(mesa.Model):
                 ("sold", float),
             ):
                 self._nation_rec[name] = np.zeros((length, n), dtype=dtype)
-            self._nation_rec["util"] = np.zeros((length, n, 3))
             self._nation_rec["probs"] = np.zeros((length, n, 4))
+            self._nation_rec["util"] = np.zeros((length, n, 3))
             self._nation_rec["terms"] = np.zeros((length, n, 3, len(rules.TERMS)))
 
     # ------------------------------------------------------------------ the step
@@ -302,29 +333,45 @@ class AdoptionModel(mesa.Model):
         st = self.state
         self.world.advance(self.rng, self._net_buying)
         events_mod.fire(self, self.schedule_events.get(self.world.month, []))
-        self._u = self.rng.random((3, self.n))
+        self._draw()
         self._prepare_signals()
-        st.bought[:] = 0.0
-        st.mined[:] = 0.0
-        st.sold[:] = 0.0
-        st.detected[:] = False
-        self._adopted_before = st.adopted.copy()
-        if self.engine == "agents":
+        if not self.classic:
+            st.bought[:] = 0.0
+            st.mined[:] = 0.0
+            st.sold[:] = 0.0
+            st.detected[:] = False
+        agents = self.engine == "agents"
+        if agents:
             self.agents.do("decide")  # every nation decides on the start-of-step state,
             self.agents.do("commit")  # then all switch policy together (synchronous update)
-            self._after_decisions()
-            self.agents.do("act")
         else:
             self._decide_vectorized()
+        if not self.classic:  # the classic rules model adoption alone: no acts
             self._after_decisions()
-            self._act_vectorized()
-        adopted = st.adopted
+            if agents:
+                self.agents.do("act")
+            else:
+                self._act_vectorized()
+        adopted = st.reserve | st.mining
         new = adopted & ~self._adopted_before
         st.first_adopted[new & (st.first_adopted < 0)] = self.steps
         self._new_prev = new
-        self._net_buying = float(st.bought.sum() - st.sold.sum())
-        self._record()
+        if not self.classic:
+            self._net_buying = float(st.bought.sum() - st.sold.sum())
+        self._record(adopted, new)
         self._check_stop(new)
+
+    def _draw(self) -> None:
+        """This step's uniforms, one block per step from ``model.rng`` (after the price draw).
+
+        The logit rule draws a ``(3, n)`` block (policy review, choice, IMF audit); Bass and
+        the cascade draw one vector (adoption); the threshold rule is deterministic.
+        """
+        kind = self.live.rule.kind
+        if kind == "logit":
+            self._u_review, self._u_choice, self._u_audit = self.rng.random((3, self.n))
+        elif kind in ("bass", "cascade"):
+            self._u_choice = self.rng.random(self.n)
 
     def _capacity(self) -> int:
         return len(self._model_rec["step"]) - 1
@@ -338,10 +385,14 @@ class AdoptionModel(mesa.Model):
     def _prepare_signals(self) -> None:
         """Shared, model-level signals computed once per step on the start-of-step state."""
         st, w, sc = self.state, self.world, self.live
-        adopted = st.adopted
+        adopted = st.reserve | st.mining
+        self._adopted_before = adopted
         self.adopted_now = adopted.astype(float)
-        self.n_adopted_now = float(adopted.sum())
-        self.world_share = float(st.gdp_usd[adopted].sum() / st.gdp_usd.sum())
+        self.n_adopted_now = float(np.count_nonzero(adopted))
+        self.new_prev = self._new_prev.astype(float)
+        if self.classic:
+            return
+        self.world_share = float(np.sum(st.gdp_usd, where=adopted) / self._gdp_total)
         self.momentum = w.momentum()
         mn = sc.mining
         self.sovereign_th = float(
@@ -350,7 +401,6 @@ class AdoptionModel(mesa.Model):
         total = w.network_hashrate_th + self.sovereign_th
         per_th = mining.btc_per_th_month(w.block_reward(), mn.blocks_per_month, total)
         self.revenue_mwh = mining.revenue_per_mwh(per_th, w.price, w.efficiency_j_per_th)
-        self.new_prev = self._new_prev.astype(float)
         self.p_detect = imf.detection_probability(w.imf_stance, sc.imf.detection_probability)
 
     def _after_decisions(self) -> None:
@@ -367,8 +417,18 @@ class AdoptionModel(mesa.Model):
 
     # ---- signals ---------------------------------------------------------------------
     def peer_signal(self, x: np.ndarray) -> np.ndarray:
-        """m_i: influence-weighted share of in-neighbours with ``x`` (vectorised)."""
-        return self.network.signal(x)
+        """m_i: influence-weighted share of in-neighbours with ``x`` (vectorised).
+
+        Same arithmetic as :meth:`InfluenceNetwork.signal` (scipy's CSR mat-vec kernel,
+        then one division), called directly to skip scipy's Python-level dispatch, which
+        dominates a step at a few hundred nations.
+        """
+        w = self.network.matrix
+        if w is None or _csr_matvec is None:
+            return self.network.signal(x)
+        num = np.zeros(self.n)
+        _csr_matvec(self.n, self.n, w.indptr, w.indices, w.data, x, num)
+        return np.divide(num, self._den, out=np.zeros(self.n), where=self._den > 0)
 
     def new_neighbour_counts(self) -> np.ndarray:
         """Number of in-neighbours that adopted in the previous step (cascade rule)."""
@@ -399,10 +459,9 @@ class AdoptionModel(mesa.Model):
         self,
         idx: np.ndarray | slice,
         peer: np.ndarray,
-        u: np.ndarray,
         new_counts: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Apply the rule to nations ``idx`` with signals ``peer`` and uniforms ``u`` (3, k).
+        """Apply the rule to nations ``idx`` with signals ``peer`` and this step's uniforms.
 
         ``new_counts`` (cascade rule only) is the number of in-neighbours that adopted in
         the previous step.
@@ -411,50 +470,73 @@ class AdoptionModel(mesa.Model):
         Both engines call this: the vectorised one with every nation, an agent with itself.
         """
         st, r = self.state, self.live.rule
-        adopted = st.adopted[idx]
+        if r.kind == "threshold":  # the classic rules: adoption only, nothing else to keep
+            action = rules.threshold_decide(peer, st.threshold[idx], self._adopted_before[idx])
+        elif r.kind == "bass":
+            action = rules.bass_decide(
+                peer, r.p, r.q, self._adopted_before[idx], self._u_choice[idx]
+            )
+        elif r.kind == "cascade":
+            self._counts[idx] = new_counts
+            action = rules.cascade_decide(
+                new_counts, r.transmission, self._adopted_before[idx], self._u_choice[idx]
+            )
+        if self.classic:
+            st.peer[idx] = peer
+            st.action[idx] = action
+            return action
         if r.kind == "logit":
             x = self.logit_inputs(idx, peer)
             terms, util, probs, action = rules.logit_decide(
-                x, r.coef, r.choice_intensity, u[U_CHOICE]
+                x, r.coef, r.choice_intensity, self._u_choice[idx]
             )
-            reviewed = u[U_REVIEW] < r.review_probability
+            reviewed = self._u_review[idx] < r.review_probability
             action = np.where(reviewed, action, rules.HOLD)
             self.last_terms[idx] = terms
             self.last_util[idx] = util
-        else:
-            if r.kind == "threshold":
-                p_adopt = (peer >= st.threshold[idx]).astype(float)
-                action = rules.threshold_decide(peer, st.threshold[idx], adopted)
-            elif r.kind == "bass":
-                p_adopt = np.minimum(r.p + r.q * peer, 1.0)
-                action = rules.bass_decide(peer, r.p, r.q, adopted, u[U_CHOICE])
-            else:
-                k = new_counts
-                p_adopt = 1.0 - np.power(1.0 - r.transmission, k)
-                action = rules.cascade_decide(k, r.transmission, adopted, u[U_CHOICE])
-            p_adopt = np.where(adopted, 0.0, p_adopt)
-            probs = np.zeros((len(p_adopt), 4))
-            probs[:, 1] = p_adopt
-            probs[:, 0] = 1.0 - p_adopt
-            reviewed = ~adopted
-            self.last_terms[idx, 0, 3] = peer
         self.last_probs[idx] = probs
         st.reviewed[idx] = reviewed
         st.peer[idx] = peer
         st.action[idx] = action
         return action
 
+    def classic_probabilities(self) -> np.ndarray:
+        """Probabilities of hold/adopt/mine/sell in the latest classic-rule decision, (n, 4)."""
+        p = self.classic_adopt_probability()
+        probs = np.zeros((self.n, 4))
+        probs[:, 1] = p
+        probs[:, 0] = 1.0 - p
+        return probs
+
+    def classic_adopt_probability(self) -> np.ndarray:
+        """Adoption probability of the latest decision under a classic rule.
+
+        Derived from the stored signals: the threshold rule gives 1 where the signal
+        reached the threshold, Bass ``p + q m``, the cascade ``1 - (1 - T)^k``; nations that
+        had already adopted had nothing to decide (0).
+        """
+        st, r = self.state, self.live.rule
+        if r.kind == "threshold":
+            p = (st.peer >= st.threshold).astype(float)
+        elif r.kind == "bass":
+            p = np.minimum(r.p + r.q * st.peer, 1.0)
+        else:
+            p = 1.0 - np.power(1.0 - r.transmission, self._counts)
+        return np.where(self._adopted_before, 0.0, p)
+
     def _decide_vectorized(self) -> None:
         counts = self.new_neighbour_counts() if self.live.rule.kind == "cascade" else None
         peer = self.peer_signal(self.adopted_now)
-        action = self.decide_rows(slice(None), peer, self._u, counts)
-        self._apply_decisions(np.arange(self.n), action)
+        action = self.decide_rows(slice(None), peer, counts)
+        self._apply_decisions(action)
 
     # ---- acts -------------------------------------------------------------------------
-    def _apply_decisions(self, idx: np.ndarray, action: np.ndarray) -> None:
-        """State transitions for the chosen actions (vectorised over ``idx``)."""
+    def _apply_decisions(self, action: np.ndarray) -> None:
+        """State transitions for every nation's chosen action (vectorised)."""
         st, sc, t = self.state, self.live, self.steps
-        adopt = idx[action == rules.ADOPT]
+        if not action.any():  # everybody holds: nothing to switch
+            return
+        adopt = np.flatnonzero(action == rules.ADOPT)
         st.reserve[adopt] = True
         st.sold_out[adopt] = False
         st.policy_since[adopt] = t
@@ -462,12 +544,12 @@ class AdoptionModel(mesa.Model):
             sc.adoption.target_share * st.reserves_usd[adopt] / sc.adoption.purchase_months
         )
         st.buy_months_left[adopt] = sc.adoption.purchase_months
-        mine = idx[action == rules.MINE]
+        mine = np.flatnonzero(action == rules.MINE)
         st.mining[mine] = True
         st.mining_mw[mine] = sc.mining.allocation_share * st.energy_surplus_mw[mine]
         st.negative_months[mine] = 0
         st.policy_since[mine] = t
-        sell = idx[action == rules.SELL]
+        sell = np.flatnonzero(action == rules.SELL)
         self._start_sale(sell)
 
     def _start_sale(self, sell: np.ndarray) -> None:
@@ -530,42 +612,62 @@ class AdoptionModel(mesa.Model):
         st.cost_basis_usd[done] = 0.0
         st.selling[done] = False
         # IMF audits of programme countries that accumulated this month
-        caught = st.programme & ((st.bought + st.mined) > 0) & (self._u[U_AUDIT] < self.p_detect)
+        caught = st.programme & ((st.bought + st.mined) > 0) & (self._u_audit < self.p_detect)
         st.detected |= caught
         st.reserves_usd -= np.where(caught, st.reserves_usd * sc.imf.tranche_share_of_reserves, 0.0)
         st.freeze_until[caught] = t + 1 + sc.imf.freeze_months
 
     # ------------------------------------------------------------------ record and stop
-    def _record(self) -> None:
+    def _record(self, adopted: np.ndarray | None = None, new: np.ndarray | None = None) -> None:
         st, w = self.state, self.world
         r, i = self._model_rec, self._rows
-        adopted = st.adopted
-        n_ad = float(adopted.sum())
+        if adopted is None:
+            adopted = st.reserve | st.mining
+        n_ad = float(np.count_nonzero(adopted))
         r["step"][i] = self.steps
-        self._dates.append(w.date)
+        self._months.append(w.month)
         r["n_adopters"][i] = n_ad
         r["adoption_share"][i] = n_ad / self.n
-        r["gdp_weighted_share"][i] = st.gdp_usd[adopted].sum() / st.gdp_usd.sum()
-        r["population_weighted_share"][i] = st.population[adopted].sum() / st.population.sum()
-        r["n_reserve"][i] = st.reserve.sum()
-        r["n_miners"][i] = st.mining.sum()
-        r["mining_mw"][i] = st.mining_mw[st.mining].sum()
-        r["n_sold_out"][i] = (st.sold_out & ~adopted).sum()
-        r["n_new_adopters"][i] = (st.first_adopted == self.steps).sum() if self.steps else n_ad
-        total = st.holdings.sum()
-        r["btc_sovereign"][i] = total
-        r["btc_bought"][i] = st.bought.sum()
-        r["btc_mined"][i] = st.mined.sum()
-        r["btc_sold"][i] = st.sold.sum()
+        # ufunc reductions, not BLAS dot: no thread start-up in the hot path
+        r["gdp_weighted_share"][i] = np.sum(st.gdp_usd, where=adopted) / self._gdp_total
+        r["population_weighted_share"][i] = np.sum(st.population, where=adopted) / self._pop_total
+        r["n_reserve"][i] = np.count_nonzero(st.reserve)
+        r["n_miners"][i] = np.count_nonzero(st.mining)
+        r["n_new_adopters"][i] = n_ad if new is None else np.count_nonzero(new)
         r["supply_btc"][i] = w.supply
-        r["supply_share"][i] = total / w.supply
         r["btc_price"][i] = w.price
         r["subsidy_btc"][i] = w.subsidy
         r["network_hashrate_ehs"][i] = w.network_hashrate_th / 1e6
         r["imf_stance"][i] = w.imf_stance
-        r["imf_detections"][i] = st.detected.sum()
-        r["fx_reserves_usd"][i] = st.reserves_usd.sum()
-        if self.keep_nations:
+        if self.classic and i > 0:
+            # adoption is the only process: holdings, reserves and mining do not move
+            for key in ("mining_mw", "n_sold_out", "btc_sovereign", "fx_reserves_usd"):
+                r[key][i] = r[key][i - 1]
+            r["supply_share"][i] = r["btc_sovereign"][i] / w.supply
+        else:
+            total = st.holdings.sum()
+            r["mining_mw"][i] = st.mining_mw[st.mining].sum()
+            r["n_sold_out"][i] = np.count_nonzero(st.sold_out & ~adopted)
+            r["btc_sovereign"][i] = total
+            r["btc_bought"][i] = st.bought.sum()
+            r["btc_mined"][i] = st.mined.sum()
+            r["btc_sold"][i] = st.sold.sum()
+            r["supply_share"][i] = total / w.supply
+            r["imf_detections"][i] = np.count_nonzero(st.detected)
+            r["fx_reserves_usd"][i] = st.reserves_usd.sum()
+        if self.keep_nations and self.classic:
+            nr = self._nation_rec
+            nr["state"][i] = st.reserve.view(np.int8) + 2 * st.mining.view(np.int8)
+            nr["peer"][i] = st.peer
+            nr["action"][i] = st.action
+            nr["p_adopt"][i] = self.classic_adopt_probability()
+            if i == 0:
+                self._static_rows = {
+                    "holdings": st.holdings.copy(),
+                    "reserves_usd": st.reserves_usd.copy(),
+                    "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
+                }
+        elif self.keep_nations:
             nr = self._nation_rec
             nr["state"][i] = st.state_code()
             nr["holdings"][i] = st.holdings
@@ -577,8 +679,8 @@ class AdoptionModel(mesa.Model):
             nr["bought"][i] = st.bought
             nr["mined"][i] = st.mined
             nr["sold"][i] = st.sold
-            nr["util"][i] = self.last_util
             nr["probs"][i] = self.last_probs
+            nr["util"][i] = self.last_util
             nr["terms"][i] = self.last_terms
         self._rows += 1
 
@@ -594,12 +696,18 @@ class AdoptionModel(mesa.Model):
         self.stopped_early = not self.running and self.steps < self.scenario.steps
 
     # ------------------------------------------------------------------ outputs
+    def dates(self) -> list[str]:
+        """``YYYY-MM`` of every recorded step."""
+        from adoption_model.world import month_name
+
+        return [month_name(m) for m in self._months]
+
     def model_frame(self) -> pd.DataFrame:
         """One row per recorded step (step 0 included)."""
         k = self._rows
         data: dict[str, Any] = {}
         for c in MODEL_COLUMNS:
-            data[c] = self._dates[:k] if c == "date" else self._model_rec[c][:k]
+            data[c] = self.dates()[:k] if c == "date" else self._model_rec[c][:k]
         df = pd.DataFrame(data)
         int_cols = [
             "step",
@@ -621,33 +729,52 @@ class AdoptionModel(mesa.Model):
         steps = self._model_rec["step"][:k].astype(np.int64)
         data: dict[str, Any] = {
             "step": np.repeat(steps, n),
-            "date": np.repeat(np.asarray(self._dates[:k]), n),
+            "date": np.repeat(np.asarray(self.dates()[:k]), n),
             "nation": np.tile(np.asarray([str(x) for x in self.ids]), k),
         }
         data["state"] = pd.Categorical.from_codes(
             nr["state"][:k].ravel(), categories=list(STATE_NAMES)
         )
-        for key in (
-            "holdings",
-            "reserves_usd",
-            "mining_mw",
-            "peer",
-            "bought",
-            "mined",
-            "sold",
-            "reviewed",
-        ):
-            data[key] = nr[key][:k].ravel()
+        zeros = np.zeros(k * n)
+        if self.classic:
+            for key, row in self._static_rows.items():
+                data[key] = np.tile(row, k)
+            data["peer"] = nr["peer"][:k].ravel()
+            for key in ("bought", "mined", "sold"):
+                data[key] = zeros
+            code = nr["state"][:k]
+            before = np.vstack([code[:1], code[:-1]])  # the state each decision started from
+            data["reviewed"] = np.isin(before, (0, 4)).ravel()
+            p = nr["p_adopt"][:k].ravel()
+            probs = np.column_stack([1.0 - p, p, zeros, zeros])
+        else:
+            for key in (
+                "holdings",
+                "reserves_usd",
+                "mining_mw",
+                "peer",
+                "bought",
+                "mined",
+                "sold",
+                "reviewed",
+            ):
+                data[key] = nr[key][:k].ravel()
+            probs = nr["probs"][:k].reshape(k * n, 4)
         data["action"] = pd.Categorical.from_codes(
             nr["action"][:k].ravel(), categories=list(rules.ACTIONS)
         )
         for j, opt in enumerate(rules.OPTIONS):
-            data[f"u_{opt}"] = nr["util"][:k, :, j].ravel()
+            data[f"u_{opt}"] = zeros if self.classic else nr["util"][:k, :, j].ravel()
         for j, act in enumerate(rules.ACTIONS):
-            data[f"p_{act}"] = nr["probs"][:k, :, j].ravel()
+            data[f"p_{act}"] = probs[:, j]
         for j, opt in enumerate(rules.OPTIONS):
             for t, term in enumerate(rules.TERMS):
-                data[f"{opt}_{term}"] = nr["terms"][:k, :, j, t].ravel()
+                if not self.classic:
+                    data[f"{opt}_{term}"] = nr["terms"][:k, :, j, t].ravel()
+                elif (opt, term) == ("adopt", "peer"):
+                    data[f"{opt}_{term}"] = data["peer"]  # the classic rules' only input
+                else:
+                    data[f"{opt}_{term}"] = zeros
         return pd.DataFrame(data)
 
     def explain(self, nation: str | int) -> pd.DataFrame:
@@ -660,6 +787,10 @@ class AdoptionModel(mesa.Model):
         """
         i = self.resolve_nation(nation)
         terms = self.last_terms[i]
+        probs = self.classic_probabilities()[i] if self.classic else self.last_probs[i]
+        if self.classic:
+            terms = np.zeros_like(terms)
+            terms[0, 3] = self.state.peer[i]
         rows = []
         for t, term in enumerate(rules.TERMS):
             rows.append(
@@ -682,7 +813,7 @@ class AdoptionModel(mesa.Model):
             {
                 "term": "probability",
                 "meaning": "chance of each option if reviewing",
-                **{a: float(self.last_probs[i, j]) for j, a in enumerate(rules.ACTIONS)},
+                **{a: float(probs[j]) for j, a in enumerate(rules.ACTIONS)},
             }
         )
         df = pd.DataFrame(rows).set_index("term")
@@ -693,7 +824,7 @@ class AdoptionModel(mesa.Model):
             step=int(self.steps),
             date=self.date,
             rule=self.live.rule.kind,
-            reviewed=bool(st.reviewed[i]),
+            reviewed=bool(not self._adopted_before[i] if self.classic else st.reviewed[i]),
             action=rules.ACTIONS[int(st.action[i])],
             state=STATE_NAMES[int(st.state_code()[i])],
             peer=float(st.peer[i]),

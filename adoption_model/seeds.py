@@ -30,4 +30,5 @@ def replicate_seeds(base_seed: int, replications: int) -> list[int]:
     100
     """
     children = np.random.SeedSequence(int(base_seed)).spawn(int(replications))
-    return [int(c.generate_state(2, np.uint32).view(np.uint64)[0] >> np.uint64(1)) for c in children]
+    words = (c.generate_state(2, np.uint32).view(np.uint64)[0] for c in children)
+    return [int(w >> np.uint64(1)) for w in words]

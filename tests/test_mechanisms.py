@@ -72,8 +72,9 @@ def test_events_fire_in_their_month() -> None:
         {"date": "2026-06", "kind": "imf_stance", "stance": 0.9},
     ]
     a = AdoptionModel(seed=4, overrides={"steps": 14, "rule.review_probability": 0.0})
-    b = AdoptionModel(seed=4, overrides={"steps": 14, "rule.review_probability": 0.0,
-                                         "events": events})
+    b = AdoptionModel(
+        seed=4, overrides={"steps": 14, "rule.review_probability": 0.0, "events": events}
+    )
     a.run_model()
     b.run_model()
     fa, fb = a.model_frame().set_index("date"), b.model_frame().set_index("date")
@@ -89,8 +90,11 @@ def test_events_fire_in_their_month() -> None:
 def test_imf_audit_detects_withholds_and_freezes() -> None:
     """A programme country buying under a hard-line IMF is caught, loses a tranche, freezes."""
     over = {
-        "steps": 20, "rule.review_probability": 0.0,
-        "imf.stance": 1.0, "imf.detection_probability": 1.0, "imf.freeze_months": 6,
+        "steps": 20,
+        "rule.review_probability": 0.0,
+        "imf.stance": 1.0,
+        "imf.detection_probability": 1.0,
+        "imf.freeze_months": 6,
         "events": [{"date": "2025-07", "kind": "buy", "nation": "PAK", "btc": 1200, "months": 12}],
     }
     m = AdoptionModel(seed=1, overrides=over)
@@ -111,7 +115,8 @@ def test_imf_audit_detects_withholds_and_freezes() -> None:
 
 def test_seized_asset_mandate_sells_everything_at_once() -> None:
     over = {
-        "steps": 6, "rule.review_probability": 1.0,
+        "steps": 6,
+        "rule.review_probability": 1.0,
         "events": [{"date": "2025-07", "kind": "mandate", "nation": "GBR"}],
     }
     m = AdoptionModel(seed=3, overrides=over)
@@ -135,9 +140,14 @@ def test_no_sell_pledge_is_respected() -> None:
 
 
 def test_discretionary_sale_in_equal_tranches() -> None:
-    over = {"steps": 10, "rule.review_probability": 0.0, "selling.months": 4,
-            "events": [{"date": "2025-07", "kind": "set", "key": "rule.review_probability",
-                        "value": 0.0}]}
+    over = {
+        "steps": 10,
+        "rule.review_probability": 0.0,
+        "selling.months": 4,
+        "events": [
+            {"date": "2025-07", "kind": "set", "key": "rule.review_probability", "value": 0.0}
+        ],
+    }
     m = AdoptionModel(seed=1, overrides=over)
     m._start_sale(np.array([m.resolve_nation("CHN")]))
     m.run_model()
@@ -147,8 +157,11 @@ def test_discretionary_sale_in_equal_tranches() -> None:
 
 
 def test_mining_earns_by_hashrate_share_and_stops_when_unprofitable() -> None:
-    over = {"steps": 3, "rule.review_probability": 0.0,
-            "events": [{"date": "2025-07", "kind": "mine", "nation": "PAK", "mw": 2000}]}
+    over = {
+        "steps": 3,
+        "rule.review_probability": 0.0,
+        "events": [{"date": "2025-07", "kind": "mine", "nation": "PAK", "mw": 2000}],
+    }
     m = AdoptionModel(seed=1, overrides=over)
     m.step()
     w = m.world
@@ -194,8 +207,14 @@ def test_live_parameter_change_takes_effect_next_step() -> None:
 def test_save_writes_complete_results(tmp_path, busy_run) -> None:
     out = busy_run.save(tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["first_adoptions.csv", "model.parquet", "nations.parquet",
-                     "provenance.json", "scenario.toml", "summary.json"]
+    assert names == [
+        "first_adoptions.csv",
+        "model.parquet",
+        "nations.parquet",
+        "provenance.json",
+        "scenario.toml",
+        "summary.json",
+    ]
     assert pd.read_parquet(out / "model.parquet").equals(busy_run.model_frame)
     again = run(out / "scenario.toml")
     assert again.model_frame.equals(busy_run.model_frame)  # reproducible from the record

@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "adoption_model", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -31,22 +34,29 @@ def test_empty_file_is_the_baseline(tmp_path: Path) -> None:
     for d in (a, b):
         d.pop("name")
         d.pop("description")
-    assert a == b == {k: v for k, v in Scenario().to_dict().items()
-                      if k not in ("name", "description")}
+    assert (
+        a
+        == b
+        == {k: v for k, v in Scenario().to_dict().items() if k not in ("name", "description")}
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"rule.kind": "treshold"},
-         "rule.kind: 'treshold' is not one of logit, threshold, bass, cascade "
-         "(did you mean 'threshold'?)"),
+        (
+            {"rule.kind": "treshold"},
+            "rule.kind: 'treshold' is not one of logit, threshold, bass, cascade "
+            "(did you mean 'threshold'?)",
+        ),
         ({"rule.coef.a_per": 1}, "rule.coef.a_per: unknown key; did you mean a_peer"),
         ({"steps": -3}, "steps: Input should be greater than or equal to 0"),
         ({"start": "June 2025"}, "start: 'June 2025' is not a month; write it as YYYY-MM"),
         ({"network.layers.border": -1}, "network.layers.border"),
-        ({"events": [{"date": "2020-01", "kind": "adopt", "nation": "PAK"}]},
-         "events[0].date 2020-01 is before start 2025-06"),
+        (
+            {"events": [{"date": "2020-01", "kind": "adopt", "nation": "PAK"}]},
+            "events[0].date 2020-01 is before start 2025-06",
+        ),
         ({"events": [{"date": "2026-01", "kind": "price_shock"}]}, "needs 'change'"),
         ({"price.process": "path"}, "needs price.path"),
     ],
@@ -106,16 +116,33 @@ def test_cli_explain_and_scenarios() -> None:
 
 
 def test_cli_synthetic_threshold_run_from_the_issue() -> None:
-    r = cli("run", "--set", "rule.kind=threshold", "--set", "network.kind=erdos_renyi",
-            "--set", "network.n=10000", "--set", "network.mean_degree=3", "--set",
-            "rule.phi=0.18", "--set", "initial.seed_count=1", "--seed", "1")
+    r = cli(
+        "run",
+        "--set",
+        "rule.kind=threshold",
+        "--set",
+        "network.kind=erdos_renyi",
+        "--set",
+        "network.n=10000",
+        "--set",
+        "network.mean_degree=3",
+        "--set",
+        "rule.phi=0.18",
+        "--set",
+        "initial.seed_count=1",
+        "--seed",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     assert "10000 nations, threshold rule on the erdos_renyi network" in r.stdout
 
 
 def test_python_m_and_console_script_agree() -> None:
-    r = subprocess.run([Path(sys.executable).parent / "adoption-model", "--version"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [Path(sys.executable).parent / "adoption-model", "--version"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0 and r.stdout.startswith("adoption-model ")
     assert cli("--version").stdout == r.stdout
 
@@ -124,7 +151,10 @@ def test_mesa_batch_run_works() -> None:
     rows = mesa.batch_run(
         AdoptionModel,
         parameters={"seed": [1, 2], "steps": [6], "engine": ["vectorized", "agents"]},
-        iterations=1, max_steps=6, number_processes=1, display_progress=False,
+        iterations=1,
+        max_steps=6,
+        number_processes=1,
+        display_progress=False,
     )
     df = pd.DataFrame(rows)
     assert len(df) == 4
