@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import solara
+from mesa.visualization.utils import update_counter
 
 from adoption_model.world import month_index, month_name
 from viz import STATE_COLOURS
@@ -83,6 +84,7 @@ def ChartGrid(
 @solara.component
 def Charts(model: Any) -> None:
     """The four time charts with events marked (dotted: scheduled, solid: fired)."""
+    update_counter.get()  # re-render on every step (Mesa's force_update)
     data = chart_data(model)
     with solara.Column(gap="2px", classes=["am-charts"]):
         solara.Markdown(

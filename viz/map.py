@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import solara
+from mesa.visualization.utils import update_counter
 
 from adoption_model.state import STATE_NAMES
 from viz import STATE_COLOURS
@@ -173,6 +174,7 @@ def SvgMap(
 @solara.component
 def WorldMap(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """Choropleth of the policy states with legend, hover texts and click to select."""
+    update_counter.get()  # re-render on every step (Mesa's force_update)
     shapes, dots = shapes_and_dots(model)
     fills, tips, legend = fills_and_tips(model)
     with solara.Column(gap="4px", classes=["am-world-map"]):

@@ -7,6 +7,8 @@ every frame). Edges are drawn as a few SVG paths, one per weight band, sent once
 
 References
 ----------
+Koren, Y. (2005). Drawing graphs by eigenvectors: theory and practice. Computers &
+Mathematics with Applications 49(11-12), 1867-1888 (networkx.spectral_layout, large graphs).
 Fruchterman, T. M. J. and Reingold, E. M. (1991). Graph drawing by force-directed
 placement. Software: Practice and Experience 21(11), 1129-1164 (networkx.spring_layout).
 """
@@ -21,9 +23,12 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import solara
+from mesa.visualization.utils import update_counter
 
 from viz.map import HEIGHT, WIDTH, SvgMap, fills_and_tips, project
 
+#: Graphs up to this size get a force-directed layout (larger: spectral).
+SPRING_MAX_NODES = 1500
 #: At most this many edges are drawn (the strongest); more only darken the picture.
 MAX_EDGES = 1200
 #: Opacity of the weight bands, weakest to strongest.
@@ -64,8 +69,10 @@ def _force_layout(model: Any) -> np.ndarray:
         sym = sp.csr_array(m)
         sym = ((sym + sym.T) > 0).astype(float)
         g = nx.from_scipy_sparse_array(sym)
-        iterations = 50 if n <= 1000 else 30
-        pos = nx.spring_layout(g, seed=0, iterations=iterations)
+        if n <= SPRING_MAX_NODES:
+            pos = nx.spring_layout(g, seed=0, iterations=50)
+        else:  # force-directed layouts take minutes on big graphs; the spectral one seconds
+            pos = nx.spectral_layout(g)
     xy = np.array([pos[i] for i in range(n)], dtype=float)
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
@@ -124,6 +131,7 @@ def node_dots(model: Any, xy: np.ndarray) -> list[dict[str, Any]]:
 @solara.component
 def NetworkView(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """The influence graph with the current states; click a node to ask why."""
+    update_counter.get()  # re-render on every step (Mesa's force_update)
     xy = layout(model)
     fills, tips, legend = fills_and_tips(model)
     title = (

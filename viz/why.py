@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import solara
+from mesa.visualization.utils import update_counter
 
 from adoption_model import rules
 from adoption_model.state import STATE_NAMES
@@ -182,6 +183,7 @@ def breakdown_html(ex: Any) -> str:
 @solara.component
 def WhyPanel(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """Pick a nation (select box, map or network click) and see why it did what it did."""
+    update_counter.get()  # re-render on every step (Mesa's force_update)
     labels = {str(c): nation_label(model, i) for i, c in enumerate(model.ids)}
     options = sorted(labels.values())
     back = {v: k for k, v in labels.items()}
