@@ -3,14 +3,16 @@
 Events fire after the world update of their month (so a price shock in 2026-03 moves the
 2026-03 price) and before nations look at their neighbours, so every nation sees the
 intervention when it decides that month. An event dated at the start month fires at
-initialisation, before step 0 is recorded.
+initialisation, before step 0 is recorded. Under the classic rules (threshold, Bass,
+cascade) adoption is the only process, so purchase programmes (``buy``) have no effect there.
 
 ========== ================================================================================
 kind       effect
 ========== ================================================================================
 adopt      the nation(s) adopt a reserve now and buy toward the target (``adoption.*``)
 mine       the nation(s) mine with ``mw`` megawatts (default: their surplus)
-sell       the nation(s) sell ``fraction`` of holdings now (default all) and leave the reserve
+sell       the nation(s) sell ``fraction`` of holdings now (default all), at this month's
+           price, and leave the reserve
 buy        a purchase programme: ``btc`` bought in equal tranches over ``months`` (default 1)
 price_shock the price moves by ``change`` (``-0.6`` = a 60% fall) this month
 imf_stance the IMF stance becomes ``stance``
@@ -85,19 +87,25 @@ def _mine(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
 
 
 def _sell(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    """Sell ``fraction`` (default all) of holdings now, at this month's price."""
     st = model.state
     fraction = 1.0 if ev.fraction is None else ev.fraction
+    amount = st.holdings[idx] * fraction
+    st.holdings[idx] -= amount
+    st.cost_basis_usd[idx] -= st.cost_basis_usd[idx] * fraction
+    st.reserves_usd[idx] += amount * model.world.price
+    st.sold[idx] += amount
     st.reserve[idx] = False
     st.buy_months_left[idx] = 0
     st.program_months_left[idx] = 0
-    st.selling[idx] = True
+    st.selling[idx] = False
     st.sold_out[idx] = True
     st.policy_since[idx] = model.steps
-    # sold in this month's act: one tranche equal to the fraction of today's holdings
-    st.sell_btc_month[idx] = st.holdings[idx] * fraction
+    model._money_moved = True
 
 
 def _buy(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
+    """Start a purchase programme (bought in the acts; the classic rules have no acts)."""
     st = model.state
     months = ev.months or 1
     st.program_btc_month[idx] = (ev.btc or 0.0) / months

@@ -163,6 +163,7 @@ class AdoptionModel(mesa.Model):
                 self.resolve_nation(key, f"events[{k}].nation")
         self.fired_events: list[dict[str, Any]] = []
         self._net_buying = 0.0
+        self._money_moved = False
         self.classic = sc.rule.kind != "logit"
         self._counts = np.zeros(self.n)
         self._adopted_before = self.state.adopted
@@ -332,14 +333,15 @@ class AdoptionModel(mesa.Model):
             self._grow_recorders()
         st = self.state
         self.world.advance(self.rng, self._net_buying)
-        events_mod.fire(self, self.schedule_events.get(self.world.month, []))
-        self._draw()
-        self._prepare_signals()
-        if not self.classic:
+        if not self.classic:  # this month's flows start at zero (events may add to them)
             st.bought[:] = 0.0
             st.mined[:] = 0.0
             st.sold[:] = 0.0
             st.detected[:] = False
+        self._money_moved = False
+        events_mod.fire(self, self.schedule_events.get(self.world.month, []))
+        self._draw()
+        self._prepare_signals()
         agents = self.engine == "agents"
         if agents:
             self.agents.do("decide")  # every nation decides on the start-of-step state,
@@ -639,7 +641,7 @@ class AdoptionModel(mesa.Model):
         r["subsidy_btc"][i] = w.subsidy
         r["network_hashrate_ehs"][i] = w.network_hashrate_th / 1e6
         r["imf_stance"][i] = w.imf_stance
-        if self.classic and i > 0:
+        if self.classic and i > 0 and not self._money_moved:
             # adoption is the only process: holdings, reserves and mining do not move
             for key in ("mining_mw", "n_sold_out", "btc_sovereign", "fx_reserves_usd"):
                 r[key][i] = r[key][i - 1]

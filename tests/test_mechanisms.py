@@ -218,3 +218,19 @@ def test_save_writes_complete_results(tmp_path, busy_run) -> None:
     assert pd.read_parquet(out / "model.parquet").equals(busy_run.model_frame)
     again = run(out / "scenario.toml")
     assert again.model_frame.equals(busy_run.model_frame)  # reproducible from the record
+
+
+def test_sell_event_sells_the_fraction_once() -> None:
+    over = {
+        "steps": 4,
+        "rule.review_probability": 0.0,
+        "events": [{"date": "2025-08", "kind": "sell", "nation": "GBR", "fraction": 0.25}],
+    }
+    m = AdoptionModel(seed=1, overrides=over)
+    m.run_model()
+    gbr = m.nation_frame().query("nation == 'GBR'").set_index("step")
+    assert gbr.loc[2, "sold"] == 61_000 * 0.25
+    assert gbr["sold"].sum() == 61_000 * 0.25  # once, not every month
+    assert gbr.loc[4, "holdings"] == 61_000 * 0.75
+    price = m.model_frame().set_index("step").loc[2, "btc_price"]
+    assert gbr.loc[2, "reserves_usd"] == pytest.approx(gbr.loc[1, "reserves_usd"] + 15_250 * price)
