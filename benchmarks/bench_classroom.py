@@ -27,11 +27,17 @@ from _viewserver import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
 STEP_RE = r"/^Step: (\d+)$/"
 
 
-async def session(browser, url: str, seconds: float, latencies: list[float]) -> tuple[int, int]:
+async def open_page(browser, url: str):
+    """A new session: its own browser context (cookies) and so its own Solara session."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await ctx.new_page()
-    await page.goto(url)
+    await page.goto(url, timeout=300_000)
     await page.wait_for_selector(".am-world-map path.am-nation", timeout=300_000)
+    return ctx, page
+
+
+async def session(browser, url: str, seconds: float, latencies: list[float], opened=None):
+    ctx, page = opened or await open_page(browser, url)
     button = page.get_by_role("button", name="Step", exact=True)
     clicks = 0
     end = time.monotonic() + seconds
@@ -63,8 +69,10 @@ async def run(sessions: int, seconds: float) -> int:
             base_mb = rss_mb(proc.pid)
             lat: list[float] = []
             t0 = time.monotonic()
+            opened = [await open_page(browser, url) for _ in range(sessions)]  # ramp up
+            t0 = time.monotonic()
             results = await asyncio.gather(
-                *(session(browser, url, seconds, lat) for _ in range(sessions))
+                *(session(browser, url, seconds, lat, o) for o in opened)
             )
             wall = time.monotonic() - t0
             peak_mb = rss_mb(proc.pid)

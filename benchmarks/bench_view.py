@@ -72,7 +72,8 @@ def main() -> int:
     print(f"browser step round trip, 197 nations, {len(times)} steps")
     print(f"  median {med:7.1f} ms   p95 {p95:7.1f} ms   (floor: median <= 300 ms)")
     print(
-        f"  reference: model.step() alone {ref:.2f} ms -> round trip / model step = {med / ref:.0f}x"
+        f"  reference: model.step() alone {ref:.2f} ms"
+        f" -> round trip / model step = {med / ref:.0f}x"
     )
     print("  PASS" if med <= 300 else "  FAIL: median above 300 ms")
     return 0 if med <= 300 else 1
