@@ -115,9 +115,14 @@ def decision_story(model: Any, code: str) -> tuple[str, Any]:
         )
     if a["rule"] == "logit" and top is not None and a["step"] > 0:
         v = float(push[top])
+        lead = (
+            f"Its most attractive change was to {OPTION_WORDS[best]}"
+            if util[best] > 0
+            else f"Every change looked worse than keeping its policy; the least bad was to "
+            f"{OPTION_WORDS[best]}"
+        )
         parts.append(
-            f"Its most attractive option was to {OPTION_WORDS[best]}; the biggest "
-            f"{'push towards' if v > 0 else 'brake on'} it was "
+            f"{lead}; the biggest {'push towards' if v > 0 else 'brake on'} it was "
             f"\u201c{rules.TERM_LABELS.get(str(top), str(top))}\u201d ({v:+.2f})."
         )
     elif a["rule"] != "logit":
