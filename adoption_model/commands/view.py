@@ -75,9 +75,6 @@ def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) 
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
     env["SOLARA_ASSETS_PROXY"] = "True"
-    # the view's packages must win over a stale editable-install namespace mapping
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     if scenario:
         env[ENV_SCENARIO] = scenario
     if seed is not None:
