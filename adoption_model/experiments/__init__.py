@@ -1,11 +1,13 @@
 """Experiments at scale: a design, a runner, a store and an analysis, each usable alone.
 
->>> from adoption_model import experiments as ex            # doctest: +SKIP
->>> exp = ex.load_experiment("examples/experiments/sobol_peer_effects.toml")
->>> ex.run_table(exp)                  # the design: one row per run (point, replicate, seed)
->>> ex.run_experiment(exp, "results/sobol", backend="processes", workers=2)
->>> ex.read_runs("results/sobol")      # one row per run (outcomes, status, error, duration)
->>> ex.analyze("results/sobol")        # Sobol S1/ST with intervals, per-point means
+Usage (each line is one stage)::
+
+    from adoption_model import experiments as ex
+    exp = ex.load_experiment("examples/experiments/sobol_peer_effects.toml")
+    ex.run_table(exp)                  # the design: one row per run (point, replicate, seed)
+    ex.run_experiment(exp, "results/sobol", backend="processes", workers=2)
+    ex.read_runs("results/sobol")      # one row per run (outcomes, status, error, duration)
+    ex.analyze("results/sobol")        # Sobol S1/ST with intervals, per-point means
 
 See ``docs/experiments.md``.
 """
