@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import pandas as pd
 
 from adoption_model import __version__
 from adoption_model.errors import InputError
+from adoption_model.fileio import atomic_text, atomic_write
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import Scenario, load_scenario
 
@@ -55,13 +54,17 @@ class RunResult:
             raise InputError(
                 f"{out}: cannot create the output directory ({exc.strerror})"
             ) from None
-        _atomic(out / "model.parquet", lambda p: self.model_frame.to_parquet(p, index=False))
+        atomic_write(out / "model.parquet", lambda p: self.model_frame.to_parquet(p, index=False))
         if self.nation_frame is not None:
-            _atomic(out / "nations.parquet", lambda p: self.nation_frame.to_parquet(p, index=False))
-        _atomic(out / "first_adoptions.csv", lambda p: self.first_adoptions.to_csv(p, index=False))
-        _atomic_text(out / "scenario.toml", self.scenario.to_toml())
-        _atomic_text(out / "summary.json", json.dumps(self.summary, indent=2, default=_json))
-        _atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
+            atomic_write(
+                out / "nations.parquet", lambda p: self.nation_frame.to_parquet(p, index=False)
+            )
+        atomic_write(
+            out / "first_adoptions.csv", lambda p: self.first_adoptions.to_csv(p, index=False)
+        )
+        atomic_text(out / "scenario.toml", self.scenario.to_toml())
+        atomic_text(out / "summary.json", json.dumps(self.summary, indent=2, default=_json))
+        atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
         return out
 
     def provenance(self) -> dict[str, Any]:
@@ -133,26 +136,6 @@ def _json(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     return str(obj)
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def summarize(model: AdoptionModel, frame: pd.DataFrame) -> dict[str, Any]:

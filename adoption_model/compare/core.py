@@ -527,7 +527,7 @@ class Comparison:
 
         Each file is written under a temporary name beside its target and renamed into place.
         """
-        from adoption_model.runner import _atomic, _atomic_text
+        from adoption_model.fileio import atomic_text, atomic_write
 
         out = Path(directory)
         if out.exists() and not out.is_dir():
@@ -542,11 +542,11 @@ class Comparison:
         md = self.to_markdown()
         for name in ("runs", *self.TABLES):
             df = getattr(self, name)
-            _atomic(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
-            _atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-        _atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
-        _atomic_text(out / "report.md", md)
-        _atomic_text(out / "report.html", html)
+            atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+            atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+        atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
+        atomic_text(out / "report.md", md)
+        atomic_text(out / "report.html", html)
         return out
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
@@ -554,10 +554,10 @@ class Comparison:
 
 
 def _write_text(path: Path, text: str) -> None:
-    from adoption_model.runner import _atomic_text
+    from adoption_model.fileio import atomic_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_text(path, text)
+    atomic_text(path, text)
 
 
 # ---------------------------------------------------------------------------- the API

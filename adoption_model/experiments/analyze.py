@@ -36,7 +36,8 @@ from scipy import stats
 from adoption_model.errors import InputError
 from adoption_model.experiments.design import is_power_of_two, salib_problem, unit_sample
 from adoption_model.experiments.spec import DesignConfig, Factor
-from adoption_model.experiments.store import atomic_text, atomic_write, read_experiment, read_runs
+from adoption_model.experiments.store import read_experiment, read_runs
+from adoption_model.fileio import atomic_text, atomic_write
 
 
 def point_means(

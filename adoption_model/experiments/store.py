@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +28,10 @@ import pandas as pd
 
 from adoption_model.errors import InputError
 from adoption_model.experiments.spec import Experiment, load_experiment
+from adoption_model.fileio import atomic_text, atomic_write
 
 PART = "part-{:05d}.parquet"
 PARTS = ("steps", "nations", "runs")  # write order: runs last (the chunk's commit marker)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file in the same directory and rename it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def _now() -> str:
