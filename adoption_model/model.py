@@ -144,6 +144,7 @@ class AdoptionModel(mesa.Model):
         self.world = World.start(self.live)
         self.state = NationState.from_table(self.nations_table, self.world.price)
         self._den = self.network.in_degree_weight()
+        self._all_listen = bool((self._den > 0).all())
         self._structure: sp.csr_array | None = None
         if self.network.matrix is not None:
             s = self.network.matrix.copy()
@@ -356,12 +357,14 @@ class AdoptionModel(mesa.Model):
                 self._act_vectorized()
         adopted = st.reserve | st.mining
         new = adopted & ~self._adopted_before
-        st.first_adopted[new & (st.first_adopted < 0)] = self.steps
+        any_new = bool(new.any())
+        if any_new:
+            st.first_adopted[new & (st.first_adopted < 0)] = self.steps
         self._new_prev = new
         if not self.classic:
             self._net_buying = float(st.bought.sum() - st.sold.sum())
-        self._record(adopted, new)
-        self._check_stop(new)
+        n_adopted = self._record(adopted, new if any_new else None)
+        self._check_stop(new, any_new, n_adopted)
 
     def _draw(self) -> None:
         """This step's uniforms, one block per step from ``model.rng`` (after the price draw).
@@ -394,7 +397,7 @@ class AdoptionModel(mesa.Model):
         self.new_prev = self._new_prev.astype(float)
         if self.classic:
             return
-        self.world_share = float(np.sum(st.gdp_usd, where=adopted) / self._gdp_total)
+        self.world_share = float(st.gdp_usd[adopted].sum() / self._gdp_total)
         self.momentum = w.momentum()
         mn = sc.mining
         self.sovereign_th = float(
@@ -430,6 +433,8 @@ class AdoptionModel(mesa.Model):
             return self.network.signal(x)
         num = np.zeros(self.n)
         _csr_matvec(self.n, self.n, w.indptr, w.indices, w.data, x, num)
+        if self._all_listen:  # every nation has in-neighbours (always so on the real graph)
+            return np.divide(num, self._den, out=num)
         return np.divide(num, self._den, out=np.zeros(self.n), where=self._den > 0)
 
     def new_neighbour_counts(self) -> np.ndarray:
@@ -620,7 +625,8 @@ class AdoptionModel(mesa.Model):
         st.freeze_until[caught] = t + 1 + sc.imf.freeze_months
 
     # ------------------------------------------------------------------ record and stop
-    def _record(self, adopted: np.ndarray | None = None, new: np.ndarray | None = None) -> None:
+    def _record(self, adopted: np.ndarray | None = None, new: np.ndarray | None = None) -> int:
+        """Record the step; ``new=None`` after step 0 means nobody adopted. Returns adopters."""
         st, w = self.state, self.world
         r, i = self._model_rec, self._rows
         if adopted is None:
@@ -630,12 +636,15 @@ class AdoptionModel(mesa.Model):
         self._months.append(w.month)
         r["n_adopters"][i] = n_ad
         r["adoption_share"][i] = n_ad / self.n
-        # ufunc reductions, not BLAS dot: no thread start-up in the hot path
-        r["gdp_weighted_share"][i] = np.sum(st.gdp_usd, where=adopted) / self._gdp_total
-        r["population_weighted_share"][i] = np.sum(st.population, where=adopted) / self._pop_total
+        # boolean selection then sum: no BLAS thread start-up, no slow where= reduction
+        r["gdp_weighted_share"][i] = st.gdp_usd[adopted].sum() / self._gdp_total
+        r["population_weighted_share"][i] = st.population[adopted].sum() / self._pop_total
         r["n_reserve"][i] = np.count_nonzero(st.reserve)
         r["n_miners"][i] = np.count_nonzero(st.mining)
-        r["n_new_adopters"][i] = n_ad if new is None else np.count_nonzero(new)
+        if new is not None:
+            r["n_new_adopters"][i] = np.count_nonzero(new)
+        else:
+            r["n_new_adopters"][i] = n_ad if i == 0 else 0.0
         r["supply_btc"][i] = w.supply
         r["btc_price"][i] = w.price
         r["subsidy_btc"][i] = w.subsidy
@@ -685,15 +694,16 @@ class AdoptionModel(mesa.Model):
             nr["util"][i] = self.last_util
             nr["terms"][i] = self.last_terms
         self._rows += 1
+        return int(n_ad)
 
-    def _check_stop(self, new: np.ndarray) -> None:
+    def _check_stop(self, new: np.ndarray, any_new: bool, n_adopted: int) -> None:
         kind = self.live.rule.kind
         if self.steps >= self.scenario.steps:
             self.running = False
-        elif kind in ("threshold", "cascade") and not new.any():
+        elif kind in ("threshold", "cascade") and not any_new:
             # deterministic (threshold) or exhausted (cascade: no new adopter, no chances left)
             self.running = False
-        elif kind in ("threshold", "bass", "cascade") and self.state.adopted.all():
+        elif self.classic and n_adopted == self.n:
             self.running = False
         self.stopped_early = not self.running and self.steps < self.scenario.steps
 
