@@ -152,7 +152,9 @@ class PriceConfig(_Strict):
     path: list[Annotated[float, Field(gt=0)]] = Field(
         default_factory=list, description="given monthly prices for steps 1..len(path)"
     )
-    kappa: NonNeg = Field(0.0, description="price impact of net sovereign buying")
+    kappa: NonNeg = Field(
+        3.5, description="price impact of net sovereign buying (d ln P per BTC / free float)"
+    )
     free_float_btc: float = Field(14_000_000.0, gt=0)
     momentum_months: int = Field(6, ge=1)
 
