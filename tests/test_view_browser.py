@@ -261,3 +261,28 @@ def test_scenario_picker_switches_scenario(page):
     assert "complete graph, 1000 nodes" in page.locator(".am-main-view").inner_text()
     assert page.locator(".am-main-view .am-nation").count() == 1000
     shot(page, "scenario-bass-complete")
+
+
+def test_controls_are_above_the_fold_on_a_laptop_screen(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    outside = Outside()
+    context.route("**/*", outside)
+    pg = context.new_page()
+    pg.goto(server)
+    pg.wait_for_selector(".am-world-map path.am-nation", timeout=90_000)
+    for name in ("Reset", "▶", "Step"):
+        box = pg.get_by_role("button", name=name, exact=True).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 800, name
+    step_y = pg.get_by_role("button", name="Step", exact=True).bounding_box()["y"]
+    levers_y = pg.get_by_text("Scenario and levers", exact=True).bounding_box()["y"]
+    assert step_y < levers_y  # Mesa's controls first, the levers card below them
+    assert not pg.get_by_text("Page 0").is_visible()  # Mesa's lone tab is hidden
+    assert pg.get_by_label("Seed (applies on Reset)").input_value() == "11"
+    pg.get_by_label("Seed (applies on Reset)").fill("42")
+    pg.get_by_label("Seed (applies on Reset)").press("Enter")
+    pg.get_by_role("button", name="Reset", exact=True).click()
+    pg.locator(".am-running-rule", has_text="seed 42").wait_for(timeout=20_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "view-laptop-1280x800.png"))
+    assert outside.urls == [], f"requests left loopback: {outside.urls}"
+    context.close()

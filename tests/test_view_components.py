@@ -151,6 +151,33 @@ def test_page_steps_resets_and_keeps_sessions_apart():
     rc.close()
 
 
+def test_seed_box_sets_the_seed_reset_uses_and_a_typo_is_reported():
+    from solara.components.applayout import AppLayout
+
+    from viz.app import Page
+
+    assert comp.parse_seed(" 42 ") == 42 and comp.parse_seed("") is None
+    with pytest.raises(comp.InputError, match="seed: 'x1' is not a whole number"):
+        comp.parse_seed("x1")
+    box, rc = solara.render(AppLayout(children=[Page()]), handle_error=False)
+    seed_box = rc.find(v.TextField, label="Seed (applies on Reset)")
+    assert seed_box.widget.v_model == "7"  # the session's first seed
+    seed_box.widget.v_model = "42"
+    seed_box.widget.fire_event("keyup.enter", None)  # what pressing Enter in the box sends
+    _buttons(rc, "Reset").widget.click()
+    rc.find(v.Html, children=["Running: logit rule, seed 42"]).assert_single()
+    assert comp.ClassroomModel(seed="42").seed == 42
+    assert comp.ClassroomModel(seed="").seed == 7  # empty: the session's default
+    seed_box.widget.v_model = "forty"
+    seed_box.widget.fire_event("focusout", None)
+    _buttons(rc, "Reset").widget.click()  # a typo keeps the page working and says so
+    note = rc.find(v.Alert, type="warning")
+    note.assert_single()
+    text = " ".join(note.widget.children)
+    assert "'forty' is not a whole number" in text and text.endswith("used seed 7")
+    rc.close()
+
+
 def test_live_lever_changes_the_running_model_from_the_next_step():
     m = comp.ClassroomModel()
     base_a, base_c = m.live.rule.coef.a_peer, m.live.rule.coef.c_peer

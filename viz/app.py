@@ -23,6 +23,8 @@ from viz.why import WhyPanel
 TITLE = "Sovereign Bitcoin adoption: a classroom view"
 CSS = """
 .am-panel { height: 100%; overflow-y: auto; overflow-x: hidden; padding: 4px 8px; }
+/* Mesa names its single tab "Page 0" and offers no way to rename it; one page needs no tabs */
+.solara-content-main .v-tabs:has(+ .v-tabs-items) { display: none; }
 """
 
 
@@ -75,23 +77,50 @@ def about_panel(model: Any) -> None:
 PANELS = [(map_panel, 0), (charts_panel, 0), (why_panel, 0), (network_panel, 0), (about_panel, 0)]
 
 
+def model_params(model: Any) -> dict[str, Any]:
+    """Mesa's "Model Parameters" card: the seed Reset uses (empty: scenario's or fresh)."""
+    return {
+        "seed": {
+            "type": "InputText",
+            "label": "Seed (applies on Reset)",
+            "value": str(model.seed),
+        }
+    }
+
+
+@solara.component
+def _LeversCard(model_rv: solara.Reactive[Any]) -> None:
+    with solara.Sidebar():
+        with solara.Card("Scenario and levers"):
+            Controls(model_rv)
+
+
+@solara.component
+def LeversSidebar(model_rv: solara.Reactive[Any]) -> None:
+    """The levers card, below Mesa's Controls card (Reset / Play / Step stay above the fold).
+
+    Solara orders sidebar content by the depth of the component that adds it (shallower
+    first); Mesa adds its cards one component below the page, so this card is added two below.
+    """
+    _LeversCard(model_rv)
+
+
 @solara.component
 def Page() -> None:
     """One session: its own model, Mesa's controller and the project's panels."""
     first = solara.use_memo(ClassroomModel, [])
     model_rv = solara.use_reactive(first)
+    params = solara.use_memo(lambda: model_params(first), [])
     solara.Style(CSS)
     solara.Title(TITLE)
     SolaraViz(
         model_rv,
         components=PANELS,
-        model_params={},
+        model_params=params,
         name=TITLE,
         play_interval=150,
     )
-    with solara.Sidebar():
-        with solara.Card("Scenario and levers"):
-            Controls(model_rv)
+    LeversSidebar(model_rv)
 
 
 page = Page

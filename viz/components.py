@@ -127,11 +127,31 @@ class ClassroomModel(AdoptionModel):
         if cfg.get("rule"):
             overrides["rule.kind"] = cfg["rule"]
         overrides.update(lever_overrides(cfg.get("levers", {}), sc))
-        seed = kwargs.pop("seed", None)
+        note = ""
+        try:
+            seed = parse_seed(kwargs.pop("seed", None))
+        except InputError as exc:  # a typo in the seed box must not break the page
+            seed, note = None, str(exc)
         seed = cfg.get("seed") if seed is None else seed
         super().__init__(sc, seed=seed, overrides=overrides or None, **kwargs)
+        #: Why the seed box was not used (shown under the controls), or "".
+        self.seed_note = f"{note}; used seed {self.seed}" if note else ""
         self.energy_base = self.state.energy_cost_usd_mwh.copy()
         scale_energy(self, float(cfg.get("energy", 1.0)))
+
+
+def parse_seed(value: int | str | None) -> int | None:
+    """A seed from the seed box: a whole number, or None for an empty box."""
+    if value is None or isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InputError(
+            f"seed: {text!r} is not a whole number; type one like 42 or leave it empty"
+        )
+    return int(text)
 
 
 def scale_energy(model: AdoptionModel, factor: float) -> None:
@@ -215,6 +235,8 @@ def Controls(model_rv: solara.Reactive[Any]) -> None:
             style={"font-size": "12px"},
             classes=["am-running-rule"],
         )
+        if getattr(model, "seed_note", ""):
+            solara.Warning(model.seed_note, classes=["am-seed-note"])
         if error.value:
             solara.Error(error.value)
 
