@@ -4,7 +4,13 @@ Prints the median and p95 over 50 steps in headless Chromium against the real se
 (production mode, loopback), and the ratio to one bare ``model.step()`` measured in the same
 run (the share of the round trip that is the simulation itself). Floor: median <= 300 ms.
 
-    python benchmarks/bench_view.py [--steps 50]
+Then the server's own cost of one step (``--server-steps``, 0 to skip): the app rendered in
+this process as the server renders it (one Solara kernel context, so a step is one render
+pass over the page), Step clicked on its widget, with no country and with Pakistan in the
+why panel. That is the Python a server spends per step and student, and what limits how
+many steps per second one server process gives a class. Target: at most 20 ms.
+
+    python benchmarks/bench_view.py [--steps 50] [--server-steps 100] [--server-only]
 """
 
 from __future__ import annotations
@@ -38,10 +44,60 @@ def model_step_ms(n: int = 200) -> float:
     return (time.perf_counter() - t) / n * 1e3
 
 
+def server_step_ms(steps: int, country: str | None) -> list[float]:
+    """Milliseconds of server Python per Step click (model step and re-render), in process."""
+    import ipyvuetify as v
+    import solara
+    import solara.server.starlette  # noqa: F401 - Solara then scopes state as the server does
+    from solara.components.applayout import AppLayout
+    from solara.server import kernel_context
+
+    kernel_context.set_current_context(kernel_context.create_dummy_context())
+    from viz import components
+    from viz.app import Page
+
+    components.selected.set(None)
+    _box, rc = solara.render(AppLayout(children=[Page()]), handle_error=False)
+    button = rc.find(v.Btn, children=["Step"]).widget
+    if country:
+        components.selected.set(country)
+    for _ in range(5):  # warm up
+        button.click()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        button.click()
+        times.append((time.perf_counter() - t) * 1e3)
+    rc.close()
+    return times
+
+
+def report_server(steps: int, ref: float) -> bool:
+    """Print the server's per-step cost; whether it meets the 20 ms target."""
+    ok = True
+    print(f"server cost of one Step (model step + re-render), 197 nations, {steps} steps")
+    for label, country in (("no country chosen", None), ("why panel on PAK", "PAK")):
+        t = sorted(server_step_ms(steps, country))
+        med = statistics.median(t)
+        p95 = t[int(round(0.95 * (len(t) - 1)))]
+        ok = ok and med <= 20
+        print(
+            f"  {label:18s} median {med:6.1f} ms   p95 {p95:6.1f} ms"
+            f"   ({1000 / med:.0f} steps/s per core; {med / ref:.0f}x model.step())"
+        )
+    print("  PASS (target: median <= 20 ms)" if ok else "  ABOVE TARGET: median > 20 ms")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--server-steps", type=int, default=100)
+    ap.add_argument("--server-only", action="store_true", help="skip the browser round trip")
     args = ap.parse_args()
+    if args.server_only:
+        report_server(args.server_steps, model_step_ms())
+        return 0
     from playwright.sync_api import sync_playwright
 
     proc, url = start()
@@ -76,6 +132,8 @@ def main() -> int:
         f" -> round trip / model step = {med / ref:.0f}x"
     )
     print("  PASS" if med <= 300 else "  FAIL: median above 300 ms")
+    if args.server_steps:
+        report_server(args.server_steps, ref)
     return 0 if med <= 300 else 1
 
 

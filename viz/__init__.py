@@ -6,7 +6,12 @@ policy state is used everywhere (map, network, legend, why panel), from :data:`S
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from adoption_model.state import STATE_NAMES
+
+T = TypeVar("T")
 
 #: Colour of each policy state (none, reserve, mining, both, sold out), shared by every panel.
 STATE_COLOURS: dict[str, str] = {
@@ -28,4 +33,30 @@ STATE_MEANINGS: dict[str, str] = {
 
 assert tuple(STATE_COLOURS) == tuple(STATE_NAMES)
 
-__all__ = ["STATE_COLOURS", "STATE_MEANINGS"]
+
+def per_step(model: Any, name: str, build: Callable[[], T], *key: Any) -> T:
+    """``build()``, computed once per model step (and ``key``) and kept on the model.
+
+    Several panels show the same numbers (the map and the network share fills and hover
+    texts), and a panel re-rendered for another reason (a click, a selection) must not
+    rebuild what the step has not changed. A new model (Reset, scenario) starts empty.
+    """
+    cache = model.__dict__.setdefault("_viz_per_step", {})
+    full = (model.steps, *key)
+    hit = cache.get(name)
+    if hit is not None and hit[0] == full:
+        return hit[1]
+    value = build()
+    cache[name] = (full, value)
+    return value
+
+
+def per_model(model: Any, name: str, build: Callable[[], T]) -> T:
+    """``build()``, computed once per model and kept on it (what stepping never changes)."""
+    cache = model.__dict__.setdefault("_viz_per_model", {})
+    if name not in cache:
+        cache[name] = build()
+    return cache[name]
+
+
+__all__ = ["STATE_COLOURS", "STATE_MEANINGS", "per_model", "per_step"]

@@ -8,13 +8,15 @@ are marked on the time axis: dotted while still to come, solid once fired.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import solara
 from mesa.visualization.utils import update_counter
 
 from adoption_model.world import month_index, month_name
-from viz import STATE_COLOURS
+from viz import STATE_COLOURS, per_step
+from viz.text import MarkdownLine
 
 
 def event_marks(model: Any) -> list[dict[str, Any]]:
@@ -31,10 +33,29 @@ def event_marks(model: Any) -> list[dict[str, Any]]:
     return [{"x": s, "label": lab, "fired": f} for (s, lab), f in sorted(marks.items())]
 
 
+def _columns(model: Any) -> dict[str, Any]:
+    """The model frame's columns used here, without building a DataFrame."""
+    rec, rows = getattr(model, "_model_rec", None), getattr(model, "_rows", None)
+    if rec is None or rows is None:  # not our model's layout: take the public frame
+        df = model.model_frame()
+        return {c: df[c].to_numpy() for c in df.columns}
+    out = {c: rec[c][:rows] for c in CHART_COLUMNS}
+    out["date"] = model.dates()[:rows]
+    return out
+
+
+#: The model frame's columns the charts read.
+CHART_COLUMNS = ("step", "n_adopters", "gdp_weighted_share", "btc_sovereign", "btc_price")
+
+
 def chart_data(model: Any) -> dict[str, Any]:
-    """Series, time ticks, dates and event marks for the chart component."""
-    df = model.model_frame()
-    horizon = max(int(model.scenario.steps), int(df["step"].iloc[-1]))
+    """Series, time ticks, dates and event marks for the chart component (once per step)."""
+    return per_step(model, "chart_data", lambda: _chart_data(model))
+
+
+def _chart_data(model: Any) -> dict[str, Any]:
+    df = _columns(model)
+    horizon = max(int(model.scenario.steps), int(df["step"][-1]))
     start = month_index(model.scenario.start)
 
     def series(title: str, ys: Any, colour: str, **fmt: Any) -> dict[str, Any]:
@@ -74,21 +95,25 @@ def chart_data(model: Any) -> dict[str, Any]:
     }
 
 
+def chart_json(model: Any) -> str:
+    """:func:`chart_data` as compact JSON text (once per step)."""
+    return per_step(
+        model, "chart_json", lambda: json.dumps(chart_data(model), separators=(",", ":"))
+    )
+
+
 @solara.component_vue("charts.vue")
-def ChartGrid(
-    series: list, horizon: int, ticks: list, dates: list, marks: list
-) -> None:  # pragma: no cover - rendered by the browser
-    """Four small line charts drawn by the browser."""
+def ChartGrid(charts: str) -> None:  # pragma: no cover - rendered by the browser
+    """Four small line charts drawn by the browser from :func:`chart_data` as JSON text."""
 
 
 @solara.component
 def Charts(model: Any) -> None:
     """The four time charts with events marked (dotted: scheduled, solid: fired)."""
     update_counter.get()  # re-render on every step (Mesa's force_update)
-    data = chart_data(model)
     with solara.Column(gap="2px", classes=["am-charts"]):
-        solara.Markdown(
-            f"**Over time, {model.date} (month {model.steps})**: red lines are scenario "
-            "events (dotted: still to come)"
+        MarkdownLine(
+            ": red lines are scenario events (dotted: still to come)",
+            bold=f"Over time, {model.date} (month {model.steps})",
         )
-        ChartGrid(**data)
+        ChartGrid(charts=chart_json(model))

@@ -26,7 +26,8 @@ import solara
 from mesa.visualization.utils import update_counter
 
 from adoption_model.state import STATE_NAMES
-from viz import STATE_COLOURS
+from viz import STATE_COLOURS, per_model, per_step
+from viz.text import MarkdownLine
 
 DATA = Path(__file__).parent / "data"
 WIDTH, HEIGHT = 960.0, 430.0
@@ -130,23 +131,37 @@ def state_names(model: Any) -> list[str]:
 
 
 def fills_and_tips(model: Any) -> tuple[dict[str, str], dict[str, str], list[dict[str, Any]]]:
-    """Fill colour and hover text of every nation, and the legend with counts."""
+    """Fill colour and hover text of every nation, and the legend with counts.
+
+    Built once per step and shared by the map and the network (:func:`viz.per_step`).
+    """
+    return per_step(model, "fills_and_tips", lambda: _fills_and_tips(model))
+
+
+def _labels(model: Any) -> list[str]:
+    table = model.nations_table
+    if "name" in table:
+        return table["name"].astype(str).tolist()
+    return [str(i) for i in model.ids]
+
+
+def _fills_and_tips(model: Any) -> tuple[dict[str, str], dict[str, str], list[dict[str, Any]]]:
     st = model.state
     names = state_names(model)
     table = model.nations_table
-    labels = table["name"].astype(str).tolist() if "name" in table else [str(i) for i in model.ids]
+    labels = per_model(model, "labels", lambda: _labels(model))
+    codes = per_model(model, "codes", lambda: [str(c) for c in model.ids])
+    gdp = st.gdp_usd.tolist() if "gdp_usd" in table else None
+    debt = st.debt_pct_gdp.tolist() if gdp is not None else None
+    held, mw, peer = st.holdings.tolist(), st.mining_mw.tolist(), st.peer.tolist()
     fills, tips = {}, {}
-    for i, code in enumerate(model.ids):
-        key = str(code)
+    for i, key in enumerate(codes):
         fills[key] = STATE_COLOURS[names[i]]
         lines = [f"{labels[i]} ({key}): {names[i]}"]
-        if "gdp_usd" in table:
-            lines.append(
-                f"GDP {fmt_money(float(st.gdp_usd[i]))} · debt {st.debt_pct_gdp[i]:.0f}% GDP"
-            )
+        if gdp is not None:
+            lines.append(f"GDP {fmt_money(gdp[i])} · debt {debt[i]:.0f}% GDP")
         lines.append(
-            f"BTC held {st.holdings[i]:,.0f} · mining {st.mining_mw[i]:,.0f} MW"
-            f" · neighbours adopted {st.peer[i]:.0%}"
+            f"BTC held {held[i]:,.0f} · mining {mw[i]:,.0f} MW · neighbours adopted {peer[i]:.0%}"
         )
         tips[key] = "\n".join(lines)
     counts = {s: 0 for s in STATE_NAMES}
@@ -156,34 +171,59 @@ def fills_and_tips(model: Any) -> tuple[dict[str, str], dict[str, str], list[dic
     return fills, tips, legend
 
 
+def as_json(value: Any) -> str:
+    """Compact JSON text (what the browser parses)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def geometry_json(shapes: list, dots: list, lines: list) -> str:
+    """Shapes, dots and lines as one JSON text for :func:`SvgMap`."""
+    return as_json({"shapes": shapes, "dots": dots, "lines": lines})
+
+
+def map_geometry(model: Any) -> str:
+    """The world map's outlines and dots as JSON text (once per model)."""
+    return per_model(model, "map_geometry", lambda: geometry_json(*shapes_and_dots(model), []))
+
+
+def fills_and_tips_json(model: Any) -> tuple[str, str, list[dict[str, Any]]]:
+    """:func:`fills_and_tips` with the fills and hover texts as JSON text (once per step)."""
+
+    def build() -> tuple[str, str, list[dict[str, Any]]]:
+        fills, tips, legend = fills_and_tips(model)
+        return as_json(fills), as_json(tips), legend
+
+    return per_step(model, "fills_and_tips_json", build)
+
+
 @solara.component_vue("svgmap.vue")
 def SvgMap(
     viewbox: str,
-    shapes: list,
-    dots: list,
-    lines: list,
-    fills: dict,
-    tips: dict,
+    geometry: str,
+    fills: str,
+    tips: str,
     legend: list,
     selected: str,
     event_select: Callable[[str], None],
 ) -> None:
-    """Shapes, dots and lines in one SVG; fills and hover texts change per step."""
+    """Shapes, dots and lines in one SVG; fills and hover texts change per step.
+
+    ``geometry`` (``{"shapes", "dots", "lines"}``), ``fills`` and ``tips`` (by nation code)
+    are JSON text: each is one string for the server to compare and send on a step, where
+    nested lists and dicts would be walked value by value by every re-render.
+    """
 
 
 @solara.component
 def WorldMap(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """Choropleth of the policy states with legend, hover texts and click to select."""
     update_counter.get()  # re-render on every step (Mesa's force_update)
-    shapes, dots = shapes_and_dots(model)
-    fills, tips, legend = fills_and_tips(model)
+    fills, tips, legend = fills_and_tips_json(model)
     with solara.Column(gap="4px", classes=["am-world-map"]):
-        solara.Markdown(f"**World map, {model.date}** (hover for numbers, click to ask why)")
+        MarkdownLine(" (hover for numbers, click to ask why)", bold=f"World map, {model.date}")
         SvgMap(
             viewbox=f"0 0 {WIDTH:.0f} {HEIGHT:.0f}",
-            shapes=shapes,
-            dots=dots,
-            lines=[],
+            geometry=map_geometry(model),
             fills=fills,
             tips=tips,
             legend=legend,

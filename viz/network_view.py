@@ -25,7 +25,9 @@ import scipy.sparse as sp
 import solara
 from mesa.visualization.utils import update_counter
 
-from viz.map import HEIGHT, WIDTH, SvgMap, fills_and_tips, project
+from viz import per_model
+from viz.map import HEIGHT, WIDTH, SvgMap, fills_and_tips_json, geometry_json, project
+from viz.text import MarkdownLine
 
 #: Graphs up to this size get a force-directed layout (larger: spectral).
 SPRING_MAX_NODES = 1500
@@ -128,24 +130,31 @@ def node_dots(model: Any, xy: np.ndarray) -> list[dict[str, Any]]:
     return dots
 
 
+def network_geometry(model: Any) -> str:
+    """Nodes and edge bands as JSON text for :func:`~viz.map.SvgMap` (once per model)."""
+
+    def build() -> str:
+        xy = layout(model)
+        return geometry_json([], node_dots(model, xy), edge_bands(model, xy))
+
+    return per_model(model, "network_geometry", build)
+
+
 @solara.component
 def NetworkView(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """The influence graph with the current states; click a node to ask why."""
     update_counter.get()  # re-render on every step (Mesa's force_update)
-    xy = layout(model)
-    fills, tips, legend = fills_and_tips(model)
+    fills, tips, legend = fills_and_tips_json(model)
     title = (
         "nations at their coordinates, lines: who listens to whom"
         if model.network.kind == "real"
         else f"{model.network.kind.replace('_', ' ')} graph, {model.n} nodes (layout computed once)"
     )
     with solara.Column(gap="4px", classes=["am-network"]):
-        solara.Markdown(f"**Influence network, {model.date}**: {title}")
+        MarkdownLine(f": {title}", bold=f"Influence network, {model.date}")
         SvgMap(
             viewbox=f"0 0 {WIDTH:.0f} {HEIGHT:.0f}",
-            shapes=[],
-            dots=node_dots(model, xy),
-            lines=edge_bands(model, xy),
+            geometry=network_geometry(model),
             fills=fills,
             tips=tips,
             legend=legend,

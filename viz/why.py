@@ -18,8 +18,9 @@ from mesa.visualization.utils import update_counter
 
 from adoption_model import rules
 from adoption_model.state import STATE_NAMES
-from viz import STATE_COLOURS, STATE_MEANINGS
+from viz import STATE_COLOURS, STATE_MEANINGS, per_model, per_step
 from viz.map import fmt_money
+from viz.text import MARKDOWN_CLASSES, paragraph
 
 OPTION_WORDS = {
     "hold": "keep its current policy",
@@ -87,17 +88,27 @@ def neighbours(model: Any, i: int, limit: int = 12) -> list[dict[str, Any]]:
     ]
 
 
+def explain_rows(ex: Any) -> dict[str, dict[str, Any]]:
+    """The explain table as plain dicts, row by row (reading a DataFrame cell by cell is slow)."""
+    return ex.to_dict(orient="index")
+
+
+def _terms(table: dict[str, dict[str, Any]]) -> list[str]:
+    return [t for t in table if t not in ("utility", "probability")]
+
+
 def decision_story(model: Any, code: str) -> tuple[str, Any]:
     """The last decision in plain words, and the explain table it comes from."""
     ex = model.explain(code)
     a = ex.attrs
     name = a["name"] if model.network.kind == "real" else f"Node {a['nation']}"
-    probs = ex.loc["probability", list(rules.ACTIONS)].astype(float)
-    util = ex.loc["utility", list(rules.OPTIONS)].astype(float)
+    table = explain_rows(ex)
+    probs = {k: float(table["probability"][k]) for k in rules.ACTIONS}
+    util = {o: float(table["utility"][o]) for o in rules.OPTIONS}
     best = max(rules.OPTIONS, key=lambda o: util[o])
-    terms = ex.drop(index=["utility", "probability"])
-    push = terms[best].astype(float)
-    top = push.abs().idxmax() if len(push) else None
+    push = {t: float(table[t][best]) for t in _terms(table)}
+    sized = {t: abs(v) for t, v in push.items() if not np.isnan(v)}
+    top = max(sized, key=lambda t: sized[t]) if sized else None  # the first of the largest
     parts = []
     if a["step"] == 0:
         parts.append(f"{name} has not decided yet: press Step to run the first month.")
@@ -146,13 +157,15 @@ def _bar(value: float, scale: float, colour: str) -> str:
 
 def breakdown_html(ex: Any) -> str:
     """The utility terms as a bar chart (one column per option) and the probabilities."""
-    terms = ex.drop(index=["utility", "probability"])
+    table = explain_rows(ex)
     opts = list(rules.OPTIONS)
-    used = terms[(terms[opts].abs() > 1e-12).any(axis=1)]
-    scale = float(np.abs(ex.loc[list(used.index) + ["utility"], opts].to_numpy(float)).max() or 1)
+    used = [t for t in _terms(table) if any(abs(float(table[t][o])) > 1e-12 for o in opts)]
+    shown = np.array([[float(table[t][o]) for o in opts] for t in [*used, "utility"]])
+    scale = float(np.abs(shown).max() or 1)
     head = "".join(f"<th style='text-align:left'>{o}</th>" for o in opts)
     rows = []
-    for term, row in list(used.iterrows()) + [("utility", ex.loc["utility"])]:
+    for term in [*used, "utility"]:
+        row = table[term]
         label = "total (utility)" if term == "utility" else html.escape(str(row["meaning"]))
         cells = "".join(
             f"<td style='width:22%' title='{float(row[o]):+.3f}'>"
@@ -168,10 +181,10 @@ def breakdown_html(ex: Any) -> str:
         f"<div class='am-prob' data-action='{a}' style='display:flex;align-items:center;gap:6px;'>"
         f"<span style='width:48px'>{a}</span>"
         "<div style='flex:1;background:#f3f3f3;height:10px'>"
-        f"<div style='width:{100 * float(ex.loc['probability', a]):.1f}%;"
+        f"<div style='width:{100 * float(table['probability'][a]):.1f}%;"
         f"height:10px;background:{OPTION_COLOURS[a]}'></div></div>"
         "<span style='width:44px;text-align:right'>"
-        f"{float(ex.loc['probability', a]):.0%}</span></div>"
+        f"{float(table['probability'][a]):.0%}</span></div>"
         for a in rules.ACTIONS
     )
     return (
@@ -185,13 +198,56 @@ def breakdown_html(ex: Any) -> str:
     )
 
 
+def choices(model: Any) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Label of every nation by code, the sorted labels, and code by label (once per model)."""
+
+    def build() -> tuple[dict[str, str], list[str], dict[str, str]]:
+        labels = {str(c): nation_label(model, i) for i, c in enumerate(model.ids)}
+        return labels, sorted(labels.values()), {v: k for k, v in labels.items()}
+
+    return per_model(model, "why_choices", build)
+
+
+def panel_html(model: Any, code: str) -> tuple[str, str, str, str]:
+    """The story, breakdown, attributes and neighbours of ``code`` as HTML.
+
+    Built once per step and nation (and energy-cost lever, which the attributes show).
+    """
+
+    def build() -> tuple[str, str, str, str]:
+        i = model.index_of[code]
+        story, ex = decision_story(model, code)
+        rows = "".join(
+            f"<tr><td style='color:#555;padding-right:8px'>{k}</td><td>{html.escape(v)}</td></tr>"
+            for k, v in attributes(model, i)
+        )
+        nb = neighbours(model, i)
+        chips = "".join(
+            f"<span class='am-neighbour' data-state='{n['state']}' "
+            "style='display:inline-block;margin:2px;padding:1px 6px;"
+            f"border-radius:8px;font-size:11px;background:{STATE_COLOURS[n['state']]};"
+            f"color:{'#000' if n['state'] == 'none' else '#fff'}' "
+            f"title='{n['share']:.0%} of its influence'>"
+            f"{html.escape(n['label'])}: {n['state']}</span>"
+            for n in nb
+        )
+        return (
+            paragraph(story),
+            breakdown_html(ex),
+            f"<table class='am-attributes' style='font-size:12px'>{rows}</table>",
+            "<div style='font-size:12px;font-weight:600'>Who it listens to most "
+            f"({len(nb)} strongest)</div>{chips or 'nobody'}",
+        )
+
+    energy = float(getattr(model, "energy_factor", 1.0))
+    return per_step(model, "why_panel", build, code, energy)
+
+
 @solara.component
 def WhyPanel(model: Any, selected: str | None, on_select: Callable[[str], None]) -> None:
     """Pick a nation (select box, map or network click) and see why it did what it did."""
     update_counter.get()  # re-render on every step (Mesa's force_update)
-    labels = {str(c): nation_label(model, i) for i, c in enumerate(model.ids)}
-    options = sorted(labels.values())
-    back = {v: k for k, v in labels.items()}
+    labels, options, back = choices(model)
     code = selected if selected in labels else None
     with solara.Column(gap="6px", classes=["am-why"], style={"overflow-y": "auto"}):
         solara.Markdown("**Why? Pick a country** (or click one on the map or network)")
@@ -204,32 +260,10 @@ def WhyPanel(model: Any, selected: str | None, on_select: Callable[[str], None])
         if code is None:
             solara.Text("No country chosen yet.")
             return
-        i = model.index_of[code]
-        story, ex = decision_story(model, code)
-        solara.Markdown(story, style={"font-size": "14px"})
-        solara.HTML(tag="div", unsafe_innerHTML=breakdown_html(ex))
-        rows = "".join(
-            f"<tr><td style='color:#555;padding-right:8px'>{k}</td><td>{html.escape(v)}</td></tr>"
-            for k, v in attributes(model, i)
-        )
+        story, breakdown, table, listens = panel_html(model, code)
         solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f"<table class='am-attributes' style='font-size:12px'>{rows}</table>",
+            tag="div", unsafe_innerHTML=story, style="font-size: 14px", classes=MARKDOWN_CLASSES
         )
-        nb = neighbours(model, i)
-        chips = "".join(
-            f"<span class='am-neighbour' data-state='{n['state']}' "
-            "style='display:inline-block;margin:2px;padding:1px 6px;"
-            f"border-radius:8px;font-size:11px;background:{STATE_COLOURS[n['state']]};"
-            f"color:{'#000' if n['state'] == 'none' else '#fff'}' "
-            f"title='{n['share']:.0%} of its influence'>"
-            f"{html.escape(n['label'])}: {n['state']}</span>"
-            for n in nb
-        )
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=(
-                "<div style='font-size:12px;font-weight:600'>Who it listens to most "
-                f"({len(nb)} strongest)</div>{chips or 'nobody'}"
-            ),
-        )
+        solara.HTML(tag="div", unsafe_innerHTML=breakdown)
+        solara.HTML(tag="div", unsafe_innerHTML=table)
+        solara.HTML(tag="div", unsafe_innerHTML=listens)
