@@ -8,7 +8,14 @@ panel. Every browser session builds its own model.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+#: Reacton's tree walk that skips unchanged parts of the page (opt-in, read when a session's
+#: render context is created, so after this import). A step then re-renders the panels that
+#: show it, not every widget of the page: about half the server's cost per step
+#: (``benchmarks/bench_view.py``). ``REACTON_FAST=0`` in the environment turns it off.
+os.environ.setdefault("REACTON_FAST", "1")
 
 import solara
 from mesa.visualization import SolaraViz
