@@ -262,3 +262,21 @@ def test_view_command_rejects_a_bad_scenario_in_one_line():
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("adoption-model: error:")
     assert "Traceback" not in proc.stderr
+
+
+def test_panels_send_json_that_follows_each_step():
+    import json
+
+    from viz.charts import chart_json
+    from viz.map import fills_and_tips_json, map_geometry
+
+    m = AdoptionModel(seed=4)
+    geo = json.loads(map_geometry(m))
+    assert {s["id"] for s in geo["shapes"]} == set(country_paths())
+    for _ in range(3):
+        fills, tips, legend = fills_and_tips_json(m)
+        assert (json.loads(fills), json.loads(tips), legend) == fills_and_tips(m)
+        assert json.loads(chart_json(m)) == chart_data(m)
+        assert len(chart_data(m)["dates"]) == m.steps + 1  # rebuilt after every step
+        m.step()
+    assert map_geometry(m) is map_geometry(m)  # built once per model
