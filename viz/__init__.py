@@ -13,6 +13,11 @@ from adoption_model.state import STATE_NAMES
 
 T = TypeVar("T")
 
+#: Environment variable through which ``adoption-model view SCENARIO`` passes the scenario.
+ENV_SCENARIO = "ADOPTION_MODEL_VIEW_SCENARIO"
+#: Environment variable for the first seed of every session (default: the scenario's).
+ENV_SEED = "ADOPTION_MODEL_VIEW_SEED"
+
 #: Colour of each policy state (none, reserve, mining, both, sold out), shared by every panel.
 STATE_COLOURS: dict[str, str] = {
     "none": "#d0d4d9",

@@ -9,6 +9,7 @@ panel. Every browser session builds its own model.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 #: Reacton's tree walk that skips unchanged parts of the page (opt-in, read when a session's
@@ -16,7 +17,6 @@ from typing import Any
 #: show it, not every widget of the page: about half the server's cost per step
 #: (``benchmarks/bench_view.py``). ``REACTON_FAST=0`` in the environment turns it off.
 os.environ.setdefault("REACTON_FAST", "1")
-
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
@@ -26,6 +26,12 @@ from viz.components import About, ClassroomModel, Controls, selected, selection_
 from viz.map import WorldMap
 from viz.network_view import NetworkView
 from viz.why import WhyPanel
+
+# Solara notes on every visit that a plain-http loopback server cannot set samesite=none
+# cookies; it falls back to samesite=lax, which is what a classroom server wants.
+warnings.filterwarnings(
+    "ignore", message=r"Cookies with samesite=none require https", category=UserWarning
+)
 
 TITLE = "Sovereign Bitcoin adoption: a classroom view"
 CSS = """

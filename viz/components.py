@@ -19,12 +19,7 @@ import solara
 from adoption_model.errors import InputError
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import bundled_scenarios, load_scenario
-from viz import STATE_COLOURS, STATE_MEANINGS
-
-#: Environment variable through which ``adoption-model view SCENARIO`` passes the scenario.
-ENV_SCENARIO = "ADOPTION_MODEL_VIEW_SCENARIO"
-#: Environment variable for the first seed of every session (default: the scenario's).
-ENV_SEED = "ADOPTION_MODEL_VIEW_SEED"
+from viz import ENV_SCENARIO, ENV_SEED, STATE_COLOURS, STATE_MEANINGS
 
 RULES = ("logit", "threshold", "bass", "cascade")
 

@@ -49,15 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def server_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line for the view."""
-    import viz.app
+    """The ``solara run`` command line for the view (the app is not imported here)."""
+    import viz  # the package only: importing viz.app would load solara in this process
 
     return [
         sys.executable,
         "-m",
         "solara",
         "run",
-        str(Path(viz.app.__file__)),
+        str(Path(viz.__file__).resolve().parent / "app.py"),
         "--production",
         "--host",
         host,
@@ -69,10 +69,14 @@ def server_command(host: str, port: int) -> list[str]:
 
 def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) -> dict[str, str]:
     """Environment for the server: telemetry off, local assets, the scenario to show."""
-    from viz.components import ENV_SCENARIO, ENV_SEED
+    from viz import ENV_SCENARIO, ENV_SEED  # not viz.components: keep solara out of the CLI
 
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env.setdefault("REACTON_FAST", "1")  # reacton's fast tree walk: about half the step cost
+    # Solara's rules-of-hooks check is a development aid; in production it only warns about
+    # Mesa 3.3.1's own SolaraViz code, which a teacher cannot act on
+    env.setdefault("SOLARA_CHECK_HOOKS", "off")
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
     env["SOLARA_ASSETS_PROXY"] = "True"
     if scenario:
