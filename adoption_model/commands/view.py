@@ -117,6 +117,12 @@ def run(args: argparse.Namespace) -> int:
         )
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"classroom view: http://{shown}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    if args.host in ("0.0.0.0", "::"):
+        import socket
+
+        print(
+            f"students: http://{socket.gethostname()}:{args.port}/ (or this machine's IP address)"
+        )
     proc = subprocess.Popen(
         server_command(args.host, args.port), env=server_env(args.scenario, assets_dir, args.seed)
     )
