@@ -733,6 +733,19 @@ class AdoptionModel(mesa.Model):
         df[int_cols] = df[int_cols].astype(np.int64)
         return df
 
+    def series(self, column: str) -> np.ndarray:
+        """One column of the model frame as a read-only array, without building a DataFrame.
+
+        For live displays that redraw every step; ``column`` is any of ``MODEL_COLUMNS``
+        except ``date`` (use :meth:`dates`).
+        """
+        if column not in self._model_rec:
+            valid = [c for c in MODEL_COLUMNS if c != "date"]
+            raise InputError(f"{column!r} is not a model-frame column{did_you_mean(column, valid)}")
+        view = self._model_rec[column][: self._rows]
+        view.flags.writeable = False
+        return view
+
     def nation_frame(self) -> pd.DataFrame | None:
         """One row per nation per recorded step, with the decision breakdown; None if off."""
         if not self.keep_nations:

@@ -35,12 +35,8 @@ def event_marks(model: Any) -> list[dict[str, Any]]:
 
 def _columns(model: Any) -> dict[str, Any]:
     """The model frame's columns used here, without building a DataFrame."""
-    rec, rows = getattr(model, "_model_rec", None), getattr(model, "_rows", None)
-    if rec is None or rows is None:  # not our model's layout: take the public frame
-        df = model.model_frame()
-        return {c: df[c].to_numpy() for c in df.columns}
-    out = {c: rec[c][:rows] for c in CHART_COLUMNS}
-    out["date"] = model.dates()[:rows]
+    out = {c: model.series(c) for c in CHART_COLUMNS}
+    out["date"] = model.dates()
     return out
 
 
