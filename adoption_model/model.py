@@ -9,15 +9,17 @@ decision rule (:mod:`~adoption_model.rules`), mining (:mod:`~adoption_model.mini
 1. world update (price, supply and halvings, hashrate) and the month's scheduled events;
 2. signals, on the start-of-step state;
 3. decisions (synchronous);
-4. acts: purchases, mining income, sales, IMF audits;
+4. acts (logit rule; the classic rules model adoption alone): purchases, mining income,
+   sales, IMF audits;
 5. record.
 
 Two engines run the same model. ``engine="vectorized"`` updates the state arrays in one
 synchronous numpy step. ``engine="agents"`` lets every :class:`~adoption_model.agents.Nation`
 gather its own signal from its neighbours and decide and act in its own methods, in plain
 Mesa idiom. Both draw exactly the same random numbers from ``model.rng`` (one standard
-normal for the price, then one ``(3, n)`` block of uniforms per step: review, choice,
-audit) and give bit-identical trajectories.
+normal for the price, then the rule's uniforms: a ``(3, n)`` block for the logit rule
+(review, choice, audit), one vector for Bass and the cascade, none for the threshold rule)
+and give bit-identical trajectories.
 """
 
 from __future__ import annotations
@@ -364,7 +366,7 @@ class AdoptionModel(mesa.Model):
         if not self.classic:
             self._net_buying = float(st.bought.sum() - st.sold.sum())
         n_adopted = self._record(adopted, new if any_new else None)
-        self._check_stop(new, any_new, n_adopted)
+        self._check_stop(any_new, n_adopted)
 
     def _draw(self) -> None:
         """This step's uniforms, one block per step from ``model.rng`` (after the price draw).
@@ -696,7 +698,7 @@ class AdoptionModel(mesa.Model):
         self._rows += 1
         return int(n_ad)
 
-    def _check_stop(self, new: np.ndarray, any_new: bool, n_adopted: int) -> None:
+    def _check_stop(self, any_new: bool, n_adopted: int) -> None:
         kind = self.live.rule.kind
         if self.steps >= self.scenario.steps:
             self.running = False
