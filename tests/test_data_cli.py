@@ -47,7 +47,7 @@ def test_show_pakistan_has_values_years_and_sources() -> None:
 def test_show_accepts_names_case_insensitively() -> None:
     result = run("show", "bhutan")
     assert result.returncode == 0, result.stderr
-    assert "Bhutan (BTN)" in result.stdout and "13029" in result.stdout
+    assert "Bhutan (BTN)" in result.stdout and "13,029" in result.stdout
 
 
 def test_list_filters_and_csv() -> None:

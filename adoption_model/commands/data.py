@@ -93,7 +93,7 @@ def show_nation(args: argparse.Namespace) -> int:
     for row in prov.itertuples():
         table.add_row(
             row.field,
-            row.value,
+            _readable(row.value),
             FIELD_UNITS.get(row.field, ""),
             str(row.year),
             f"{row.source_id}: {row.source}",
@@ -103,6 +103,17 @@ def show_nation(args: argparse.Namespace) -> int:
     console.print(table)
     console.print("Sources and licences: adoption-model data sources")
     return 0
+
+
+def _readable(value: str) -> str:
+    """Thousands separators for large numbers (371747000000 -> 371,747,000,000)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if abs(number) >= 10_000 and number == int(number):
+        return f"{int(number):,}"
+    return value
 
 
 def _filter(nations: pd.DataFrame, region: str | None, bloc: str | None) -> pd.DataFrame:
