@@ -23,7 +23,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,8 +38,30 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class _Strict(BaseModel):
+class ConfigModel(BaseModel):
+    """A strict configuration table: unknown keys are errors, assignments are validated.
+
+    The root models (:class:`Scenario`, and the experiment file's model) also get a plain
+    dict, TOML and a digest of their resolved content from here.
+    """
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every key (None values dropped, as TOML has no null)."""
+        return _drop_none(self.model_dump(mode="json"))
+
+    def to_toml(self) -> str:
+        """Every key, defaults included, as TOML text."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """A short SHA-256 (16 hex) of the resolved content (what a run or store used)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+_Strict = ConfigModel
 
 
 class NetworkConfig(_Strict):
@@ -316,19 +338,6 @@ class Scenario(_Strict):
         return self
 
     # -- conveniences -------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of every key (None values dropped, as TOML has no null)."""
-        return _drop_none(self.model_dump(mode="json"))
-
-    def to_toml(self) -> str:
-        """The resolved scenario as TOML text (every key, defaults included)."""
-        return tomli_w.dumps(self.to_dict())
-
-    def digest(self) -> str:
-        """A short SHA-256 of the resolved scenario (what the run actually used)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """Return a new validated scenario with dotted-path overrides applied."""
         data = self.to_dict()
@@ -403,8 +412,12 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at ``loc`` (for 'did you mean' on unknown keys)."""
     current: Any = model
+    dict_key = False
     for part in loc:
         if isinstance(part, int):
+            continue
+        if dict_key:  # the key of a ``dict[str, Model]`` table, not a field name
+            dict_key = False
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
@@ -412,8 +425,8 @@ def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             return []
         ann = field.annotation
-        args = getattr(ann, "__args__", ()) or ()
-        candidates = [ann, *args]
+        dict_key = get_origin(ann) is dict
+        candidates = [ann, *get_args(ann)]
         current = next(
             (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
         )
@@ -424,26 +437,35 @@ def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def _format_loc(loc: tuple[Any, ...], root: str) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif "." in str(part):  # a dotted scenario key used as a table key: quote it
+            out += f'."{part}"'
         else:
             out += ("." if out else "") + str(part)
-    return out or "(scenario)"
+    return out.lstrip(".") or f"({root})"
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line: ``key.path: what was wrong (fix)`` for the first error, naming ``source``."""
+def format_validation_error(
+    exc: ValidationError, source: str, root: type[BaseModel] | None = None
+) -> str:
+    """One line: ``key.path: what was wrong (fix)`` for the first error, naming ``source``.
+
+    ``root`` is the validated model (default :class:`Scenario`), used to suggest the
+    closest valid key for an unknown one.
+    """
+    root = Scenario if root is None else root
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-    path = _format_loc(loc)
+    path = _format_loc(loc, root.__name__.lower())
     kind = err["type"]
     given = err.get("input")
     if kind == "extra_forbidden":
         parent, key = loc[:-1], str(loc[-1])
-        valid = _model_fields(Scenario, parent)
+        valid = _model_fields(root, parent)
         hint = did_you_mean(key, valid)
         msg = f"{path}: unknown key{hint or '; valid keys: ' + ', '.join(valid)}"
     elif kind == "literal_error":
@@ -466,8 +488,6 @@ def _validate(data: Mapping[str, Any], source: str) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(format_validation_error(exc, source)) from None
-    except InputError:
-        raise
 
 
 def bundled_scenarios() -> dict[str, Path]:

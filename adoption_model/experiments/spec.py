@@ -38,19 +38,18 @@ Software 96, 239-250 (uncertainties, levers, outcomes).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal
 
-import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from adoption_model.errors import InputError, did_you_mean
+from adoption_model.errors import InputError
 from adoption_model.experiments.outcomes import DEFAULT_OUTCOMES, parse_outcome
 from adoption_model.scenario import (
+    ConfigModel,
     Scenario,
     bundled_scenarios,
+    format_validation_error,
     load_scenario,
     read_toml,
     resolve_scenario_path,
@@ -59,8 +58,7 @@ from adoption_model.scenario import (
 Scalar = float | int | bool | str
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = ConfigModel
 
 
 class Factor(_Strict):
@@ -189,70 +187,9 @@ class Experiment(_Strict):
         """Uncertainties then levers, in file order."""
         return {**self.uncertainties, **self.levers}
 
-    def to_dict(self) -> dict[str, Any]:
-        return _drop_none(self.model_dump(mode="json"))
-
-    def to_toml(self) -> str:
-        """The resolved experiment (base scenario expanded to every key) as TOML."""
-        return tomli_w.dumps(self.to_dict())
-
-    def digest(self) -> str:
-        """SHA-256 (16 hex) of the resolved experiment: what a results directory belongs to."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
     def base_scenario(self) -> Scenario:
         """The base scenario with ``set`` applied."""
         return load_scenario(self.base if isinstance(self.base, dict) else None, self.set)
-
-
-def _drop_none(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list):
-        return [_drop_none(v) for v in obj]
-    return obj
-
-
-def _format_error(exc: ValidationError, source: str) -> str:
-    err = exc.errors()[0]
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]
-    parts: list[str] = []
-    for p in loc:
-        if isinstance(p, int):
-            parts.append(f"[{p}]")
-        elif "." in str(p):
-            parts.append(f'."{p}"')
-        else:
-            parts.append(f".{p}")
-    path = "".join(parts).lstrip(".") or "(experiment)"
-    kind, given = err["type"], err.get("input")
-    if kind == "extra_forbidden":
-        model: Any = Experiment
-        for p in loc[:-1]:
-            if isinstance(p, int) or model is None:
-                continue
-            field = model.model_fields.get(p) if hasattr(model, "model_fields") else None
-            ann = getattr(field, "annotation", None)
-            args = [ann, *getattr(ann, "__args__", ())]
-            model = next(
-                (a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None
-            )
-        valid = list(model.model_fields) if model is not None else []
-        hint = did_you_mean(str(loc[-1]), valid)
-        msg = f"{path}: unknown key{hint or '; valid keys: ' + ', '.join(valid)}"
-    elif kind == "literal_error":
-        import re
-
-        expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
-        hint = did_you_mean(str(given), expected).replace("; did you mean ", "")
-        hint = f" (did you mean {hint.rstrip('?')!r}?)" if hint else ""
-        msg = f"{path}: {given!r} is not one of {', '.join(expected)}{hint}"
-    else:
-        text = err["msg"].removeprefix("Value error, ")
-        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
-        msg = f"{path}: {text}{shown}"
-    return f"{msg} in {source}".replace("\n", " ") if source else msg.replace("\n", " ")
 
 
 def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> Experiment:
@@ -281,7 +218,7 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_format_error(exc, source)) from None
+        raise InputError(format_validation_error(exc, source, Experiment)) from None
     where = f" in {source}" if source else ""
     base = exp.base
     if isinstance(base, str):
