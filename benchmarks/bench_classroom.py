@@ -34,19 +34,15 @@ import asyncio
 import json
 import statistics
 import struct
-import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any
 
 import psutil
 from websockets.asyncio.client import connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _viewserver import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
+from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 STEP_RE = r"/^Step: (\d+)$/"
 START = 2025 * 12 + 5  # the baseline starts 2025-06; month k is START + k
@@ -278,7 +274,7 @@ async def ws_open(url: str, seed: int) -> WidgetSession:
 
 
 async def run_ws(sessions: int, seconds: float) -> tuple:
-    proc, url = start()
+    proc, url = start_server()
     try:
         one: list[float] = []
         await ws_session(url, 5, 999, one, None)
@@ -292,7 +288,7 @@ async def run_ws(sessions: int, seconds: float) -> tuple:
         wall = time.monotonic() - t0
         peak_mb = rss_mb(proc.pid)
     finally:
-        proc.terminate()
+        stop_server(proc)
     return [c for c, _ in results], all(ok for _, ok in results), lat, one, wall, base_mb, peak_mb
 
 
@@ -332,7 +328,7 @@ def rss_mb(pid: int) -> float:
 async def run_browser(sessions: int, seconds: float) -> tuple:
     from playwright.async_api import async_playwright
 
-    proc, url = start()
+    proc, url = start_server()
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -349,7 +345,7 @@ async def run_browser(sessions: int, seconds: float) -> tuple:
             peak_mb = rss_mb(proc.pid)
             await browser.close()
     finally:
-        proc.terminate()
+        stop_server(proc)
     isolated = all(clicks == shown for clicks, shown in results)
     return [c for c, _ in results], isolated, lat, one, wall, base_mb, peak_mb
 

@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _viewserver import CHROMIUM, CHROMIUM_ARGS, start  # noqa: E402
-
-from adoption_model.model import AdoptionModel  # noqa: E402
+from adoption_model.model import AdoptionModel
+from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 UPDATED = """k => {
   const steps = [...document.querySelectorAll('span, div')].some(e => e.innerText === 'Step: ' + k);
@@ -100,7 +95,7 @@ def main() -> int:
         return 0
     from playwright.sync_api import sync_playwright
 
-    proc, url = start()
+    proc, url = start_server()
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -120,7 +115,7 @@ def main() -> int:
                 times.append((time.perf_counter() - t) * 1e3)
             b.close()
     finally:
-        proc.terminate()
+        stop_server(proc)
     ref = model_step_ms()
     times.sort()
     med = statistics.median(times)

@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 
 from adoption_model.compare import compare
+from viz.serve import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _need_chromium() -> None:
-    if CHROMIUM.exists():
+    if Path(CHROMIUM).exists():
         return
     reason = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
     if os.environ.get("CI", "").lower() == "true":
@@ -77,7 +68,7 @@ def test_report_renders_offline_in_chromium(report: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "compare_report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.route("**/*", route)

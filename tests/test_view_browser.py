@@ -14,30 +14,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from adoption_model.commands.view import server_command, server_env
 from viz import assets
+from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -47,12 +34,6 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"browser tests cannot run under CI: {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -67,42 +48,11 @@ def assets_dir() -> Path:
     return root
 
 
-def start_server(assets_root: Path, scenario: str | None = None, seed: int = 11):
-    """Start the view's server on a free loopback port; return (process, url)."""
-    port = free_port()
-    env = server_env(scenario, assets_root, seed)
-    env["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"  # dead loopback: the server cannot go out
-    proc = subprocess.Popen(
-        server_command("127.0.0.1", port),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError("server did not start within 120 s")
-
-
 @pytest.fixture(scope="module")
 def server(assets_dir):
     proc, url = start_server(assets_dir)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
