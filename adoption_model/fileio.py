@@ -13,8 +13,28 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from adoption_model.errors import InputError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Refuse an output path that exists and is not a directory (one-line InputError)."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+    return out
+
+
+def make_output_dir(path: str | Path) -> Path:
+    """Create an output directory (and its parents); failures are one-line InputErrors."""
+    out = check_output_dir(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+    return out
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from adoption_model import __version__
-from adoption_model.errors import InputError
-from adoption_model.fileio import atomic_text, atomic_write
+from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import Scenario, load_scenario
 
@@ -47,13 +46,7 @@ class RunResult:
         Each file is written to a temporary file beside it and renamed into place, so an
         interrupted save never leaves a half-written file under a final name.
         """
-        out = Path(directory)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                f"{out}: cannot create the output directory ({exc.strerror})"
-            ) from None
+        out = make_output_dir(directory)
         atomic_write(out / "model.parquet", lambda p: self.model_frame.to_parquet(p, index=False))
         if self.nation_frame is not None:
             atomic_write(

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from adoption_model.errors import InputError
+from adoption_model.fileio import check_output_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,8 +66,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be at least 1")
     out = args.out if args.out is not None else default_out(names)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+    check_output_dir(out)
     resolve_scenarios(names, args.steps)  # every scenario validates before anything runs
 
     err = Console(stderr=True)

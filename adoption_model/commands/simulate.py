@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adoption_model.errors import InputError
+from adoption_model.fileio import check_output_dir
 
 SET_HELP = (
     "override a scenario key with a dotted path, e.g. --set rule.kind=threshold "
@@ -83,8 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra["engine"] = args.engine
     sc = _scenario(args, extra)
     console = Console(width=None if sys.stdout.isatty() else 100)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise InputError(f"--out {args.out}: exists and is not a directory; choose another path")
+    if args.out is not None:
+        check_output_dir(args.out)  # refuse before running, not after
     if args.quiet:
         result = run(sc, seed=args.seed)
     else:

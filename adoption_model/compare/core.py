@@ -527,17 +527,9 @@ class Comparison:
 
         Each file is written under a temporary name beside its target and renamed into place.
         """
-        from adoption_model.fileio import atomic_text, atomic_write
+        from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
 
-        out = Path(directory)
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out}: exists and is not a directory; choose another path")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                f"{out}: cannot create the output directory ({exc.strerror})"
-            ) from None
+        out = make_output_dir(directory)
         html = self.to_html()
         md = self.to_markdown()
         for name in ("runs", *self.TABLES):
