@@ -65,25 +65,14 @@ def fire(model: AdoptionModel, events: list[Event]) -> None:
 
 
 def _adopt(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
-    st, sc = model.state, model.live
-    st.reserve[idx] = True
-    st.sold_out[idx] = False
-    st.selling[idx] = False
-    st.policy_since[idx] = model.steps
-    st.buy_usd_month[idx] = (
-        sc.adoption.target_share * st.reserves_usd[idx] / sc.adoption.purchase_months
-    )
-    st.buy_months_left[idx] = sc.adoption.purchase_months
+    model.start_reserve(idx)
 
 
 def _mine(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
     st = model.state
     if ev.mw is not None:
         st.energy_surplus_mw[idx] = np.maximum(st.energy_surplus_mw[idx], ev.mw)
-    st.mining[idx] = True
-    st.mining_mw[idx] = ev.mw if ev.mw is not None else st.energy_surplus_mw[idx]
-    st.negative_months[idx] = 0
-    st.policy_since[idx] = model.steps
+    model.start_mining(idx, ev.mw if ev.mw is not None else st.energy_surplus_mw[idx])
 
 
 def _sell(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
@@ -95,12 +84,8 @@ def _sell(model: AdoptionModel, ev: Event, idx: np.ndarray) -> None:
     st.cost_basis_usd[idx] -= st.cost_basis_usd[idx] * fraction
     st.reserves_usd[idx] += amount * model.world.price
     st.sold[idx] += amount
-    st.reserve[idx] = False
-    st.buy_months_left[idx] = 0
-    st.program_months_left[idx] = 0
+    model.leave_reserve(idx)
     st.selling[idx] = False
-    st.sold_out[idx] = True
-    st.policy_since[idx] = model.steps
     model._money_moved = True
 
 

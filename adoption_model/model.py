@@ -542,33 +542,48 @@ class AdoptionModel(mesa.Model):
     # ---- acts -------------------------------------------------------------------------
     def _apply_decisions(self, action: np.ndarray) -> None:
         """State transitions for every nation's chosen action (vectorised)."""
-        st, sc, t = self.state, self.live, self.steps
+        st = self.state
         if not action.any():  # everybody holds: nothing to switch
             return
-        adopt = np.flatnonzero(action == rules.ADOPT)
-        st.reserve[adopt] = True
-        st.sold_out[adopt] = False
-        st.policy_since[adopt] = t
-        st.buy_usd_month[adopt] = (
-            sc.adoption.target_share * st.reserves_usd[adopt] / sc.adoption.purchase_months
-        )
-        st.buy_months_left[adopt] = sc.adoption.purchase_months
+        self.start_reserve(np.flatnonzero(action == rules.ADOPT))
         mine = np.flatnonzero(action == rules.MINE)
-        st.mining[mine] = True
-        st.mining_mw[mine] = sc.mining.allocation_share * st.energy_surplus_mw[mine]
-        st.negative_months[mine] = 0
-        st.policy_since[mine] = t
-        sell = np.flatnonzero(action == rules.SELL)
-        self._start_sale(sell)
+        self.start_mining(mine, self.live.mining.allocation_share * st.energy_surplus_mw[mine])
+        self._start_sale(np.flatnonzero(action == rules.SELL))
+
+    def start_reserve(self, idx: np.ndarray) -> None:
+        """Nations ``idx`` adopt a reserve and plan to buy toward the target (decisions, events)."""
+        st, sc = self.state, self.live
+        st.reserve[idx] = True
+        st.sold_out[idx] = False
+        st.selling[idx] = False
+        st.policy_since[idx] = self.steps
+        st.buy_usd_month[idx] = (
+            sc.adoption.target_share * st.reserves_usd[idx] / sc.adoption.purchase_months
+        )
+        st.buy_months_left[idx] = sc.adoption.purchase_months
+
+    def start_mining(self, idx: np.ndarray, mw: np.ndarray | float) -> None:
+        """Nations ``idx`` start mining with ``mw`` megawatts (decisions, events)."""
+        st = self.state
+        st.mining[idx] = True
+        st.mining_mw[idx] = mw
+        st.negative_months[idx] = 0
+        st.policy_since[idx] = self.steps
+
+    def leave_reserve(self, idx: np.ndarray) -> None:
+        """Nations ``idx`` drop their reserve policy and purchase plans: they are sold out."""
+        st = self.state
+        st.reserve[idx] = False
+        st.buy_months_left[idx] = 0
+        st.program_months_left[idx] = 0
+        st.sold_out[idx] = True
+        st.policy_since[idx] = self.steps
 
     def _start_sale(self, sell: np.ndarray) -> None:
+        """Leave the reserve and sell: all at once under a sale law, else in tranches."""
         st, sc = self.state, self.live
-        st.reserve[sell] = False
-        st.buy_months_left[sell] = 0
-        st.program_months_left[sell] = 0
+        self.leave_reserve(sell)
         st.selling[sell] = True
-        st.sold_out[sell] = True
-        st.policy_since[sell] = self.steps
         st.sell_btc_month[sell] = np.where(
             st.seized_mandate[sell], st.holdings[sell], st.holdings[sell] / sc.selling.months
         )
