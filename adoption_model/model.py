@@ -588,26 +588,26 @@ class AdoptionModel(mesa.Model):
             st.seized_mandate[sell], st.holdings[sell], st.holdings[sell] / sc.selling.months
         )
 
+    def _pay(self, usd: np.ndarray) -> None:
+        """Buy ``usd`` worth of BTC at this month's price, paid from FX reserves."""
+        st = self.state
+        btc = usd / self.world.price
+        st.holdings += btc
+        st.reserves_usd -= usd
+        st.cost_basis_usd += usd
+        st.bought += btc
+
     def _act_vectorized(self) -> None:
         st, sc, w, t = self.state, self.live, self.world, self.steps
         price = w.price
         # purchases toward the target, and dated purchase programmes
         frozen = t < st.freeze_until
         buying = st.reserve & (st.buy_months_left > 0) & ~frozen
-        usd = np.where(buying, np.minimum(st.buy_usd_month, st.reserves_usd), 0.0)
-        btc = usd / price
-        st.holdings += btc
-        st.reserves_usd -= usd
-        st.cost_basis_usd += usd
-        st.bought += btc
+        self._pay(np.where(buying, np.minimum(st.buy_usd_month, st.reserves_usd), 0.0))
         st.buy_months_left -= buying
         prog = (st.program_months_left > 0) & ~frozen
         usd = np.where(prog, np.minimum(st.program_btc_month * price, st.reserves_usd), 0.0)
-        btc = usd / price
-        st.holdings += btc
-        st.reserves_usd -= usd
-        st.cost_basis_usd += usd
-        st.bought += btc
+        self._pay(usd)
         st.program_months_left -= prog
         # mining income and the stop rule
         h = np.where(st.mining, mining.hashrate_th(st.mining_mw, w.efficiency_j_per_th), 0.0)
