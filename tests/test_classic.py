@@ -83,8 +83,8 @@ def test_bass_on_complete_graph_follows_discrete_recursion() -> None:
     expected = _bass_recursion(n, p, q, steps)
     # the stochastic mean tracks the recursion within 1.5% of the market at every step
     assert np.max(np.abs(mean - expected)) / n < 0.015
-    # and the S-curve is really there: slow start, fast middle
-    assert expected[1] / n == pytest.approx(p)
+    # and the S-curve is really there: slow start (about p of the market), fast middle
+    assert abs(mean[1] / n - p) < 0.005
     assert mean[10] / n > 0.5
 
 
