@@ -7,6 +7,8 @@ Layout::
     DIR/runs/part-00000.parquet    runs 0..C-1 (C = store.chunk_runs), one row per run
     DIR/steps/part-00000.parquet   per-step model frame of the same runs (run_id, step, ...)
     DIR/nations/part-00000.parquet per-nation frames, only with store.nations = true
+    DIR/adoptions/part-00000.parquet first adoption and holding per run and nation, only
+                               with store.adoptions = true
     DIR/runs.parquet           every run sorted by run_id, written when the sweep completes
 
 Chunk ``k`` holds runs ``k*C .. (k+1)*C-1`` whatever the backend or the order runs finish
@@ -31,7 +33,7 @@ from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.fileio import atomic_text, atomic_write
 
 PART = "part-{:05d}.parquet"
-PARTS = ("steps", "nations", "runs")  # write order: runs last (the chunk's commit marker)
+PARTS = ("steps", "nations", "adoptions", "runs")  # runs last: the chunk's commit marker
 
 
 def _now() -> str:
@@ -86,14 +88,14 @@ class ResultStore:
 
         self.check()
         try:
-            for part in ("runs", "steps", "nations"):
+            for part in PARTS:
                 (self.dir / part).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{self.dir}: cannot create the output directory ({exc})") from None
         for tmp in self.dir.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         done = self.completed_chunks()
-        for part in ("steps", "nations"):
+        for part in PARTS[:-1]:
             for f in (self.dir / part).glob("part-*.parquet"):
                 if int(f.stem.split("-")[1]) not in done:
                     f.unlink()
@@ -123,10 +125,12 @@ class ResultStore:
         runs: pd.DataFrame,
         steps: pd.DataFrame | None = None,
         nations: pd.DataFrame | None = None,
+        adoptions: pd.DataFrame | None = None,
     ) -> None:
-        """Write chunk ``k`` (steps and nations first, runs last), each file atomically."""
+        """Write chunk ``k`` (steps, nations, adoptions first, runs last), each atomically."""
         name = PART.format(k)
-        for part, frame in (("steps", steps), ("nations", nations), ("runs", runs)):
+        frames = {"steps": steps, "nations": nations, "adoptions": adoptions, "runs": runs}
+        for part, frame in frames.items():
             if frame is not None:
                 atomic_write(
                     self.dir / part / name, lambda p, f=frame: f.to_parquet(p, index=False)
@@ -177,6 +181,13 @@ def read_nations(directory: str | Path) -> pd.DataFrame:
     d = Path(directory)
     _require(d)
     return read_parts(d / "nations")
+
+
+def read_adoptions(directory: str | Path) -> pd.DataFrame:
+    """First adoption and holding per run and nation (only with ``store.adoptions = true``)."""
+    d = Path(directory)
+    _require(d)
+    return read_parts(d / "adoptions")
 
 
 def read_experiment(directory: str | Path) -> Experiment:
