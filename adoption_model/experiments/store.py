@@ -28,16 +28,45 @@ from typing import Any
 
 import pandas as pd
 
+from adoption_model import __version__
 from adoption_model.errors import InputError
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.fileio import atomic_text, atomic_write
 
 PART = "part-{:05d}.parquet"
+#: The key of the provenance in every Parquet file's schema metadata.
+META_KEY = b"adoption_model.provenance"
 PARTS = ("steps", "nations", "adoptions", "runs")  # runs last: the chunk's commit marker
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame, provenance: dict[str, Any]) -> None:
+    """Write ``frame`` to ``path`` atomically with ``provenance`` in its schema metadata.
+
+    The package and its version are added; the rest (experiment or scenario digests, seeds)
+    is the caller's. Read it back with :func:`read_provenance`, or with pyarrow as
+    ``json.loads(pyarrow.parquet.read_schema(path).metadata[META_KEY])``. The one writer of
+    the Parquet files of the store, the runner and compare.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = {"package": "adoption-model", "version": __version__, **provenance}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema_meta = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
+    table = table.replace_schema_metadata(schema_meta)
+    atomic_write(Path(path), lambda p: pq.write_table(table, p))
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance a Parquet file carries in its schema metadata (empty if none)."""
+    import pyarrow.parquet as pq
+
+    raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
+    return json.loads(raw) if raw else {}
 
 
 class ResultStore:
@@ -57,6 +86,14 @@ class ResultStore:
         self.experiment = experiment
         self.hash = experiment.digest()
         self.chunk_runs = experiment.store.chunk_runs
+        self.provenance = {
+            "experiment": experiment.name,
+            "experiment_digest": self.hash,
+            "seed": experiment.seed,
+            "replications": experiment.replications,
+            "seeds": "replicate_seeds(seed, replications); each run's in the seed column",
+            "scenario_digests": [sc.digest() for sc in experiment.base_scenarios()],
+        }
 
     # -- opening ------------------------------------------------------------------------
     def check(self) -> None:
@@ -132,14 +169,13 @@ class ResultStore:
         frames = {"steps": steps, "nations": nations, "adoptions": adoptions, "runs": runs}
         for part, frame in frames.items():
             if frame is not None:
-                atomic_write(
-                    self.dir / part / name, lambda p, f=frame: f.to_parquet(p, index=False)
-                )
+                meta = {**self.provenance, "part": part, "chunk": k}
+                write_parquet(self.dir / part / name, frame, meta)
 
     def finish(self, session: dict[str, Any] | None = None) -> pd.DataFrame:
         """Write ``runs.parquet`` (all runs sorted by run_id) and close the session."""
         runs = read_parts(self.dir / "runs").sort_values("run_id").reset_index(drop=True)
-        atomic_write(self.dir / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
+        write_parquet(self.dir / "runs.parquet", runs, {**self.provenance, "part": "runs"})
         prov_path = self.dir / "provenance.json"
         prov = json.loads(prov_path.read_text(encoding="utf-8"))
         prov["sessions"][-1].update({"finished": _now(), **(session or {})})
