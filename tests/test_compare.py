@@ -109,6 +109,7 @@ def test_numbers_equal_those_recomputed_from_stored_runs(small, tmp_path: Path) 
         assert meta["version"] == adoption_model.__version__ and meta["table"] == name
         assert meta["seed"] == 9 and meta["replicate_seeds"] == replicate_seeds(9, 4)
         assert [s["digest"] for s in meta["scenarios"]] == [s.digest() for s in small.scenarios]
+        assert pd.read_parquet(tmp_path / f"{name}.parquet").attrs["provenance"] == meta
     prov = json.loads((tmp_path / "provenance.json").read_text())
     assert prov["replicate_seeds"] == replicate_seeds(9, 4)
     assert [s["digest"] for s in prov["scenarios"]] == [s.digest() for s in small.scenarios]

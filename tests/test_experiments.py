@@ -245,6 +245,21 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     )
     runs = run_experiment(exp, tmp_path / "out", progress=False)
     assert runs["status"].tolist() == ["ok", "failed", "ok"]
+    # every Parquet file says where it came from (pyarrow schema metadata)
+    from adoption_model import __version__
+    from adoption_model.experiments.store import read_provenance
+
+    files = sorted((tmp_path / "out").rglob("*.parquet"))
+    assert len(files) == 1 + 2 + 2  # runs.parquet, two runs parts, two steps parts
+    for f in files:
+        meta = read_provenance(f)
+        assert meta["version"] == __version__ and meta["seed"] == 1
+        assert meta["experiment_digest"] == exp.digest()
+        assert meta["scenario_digests"] == [exp.base_scenario().digest()]
+    import pyarrow.parquet as pq
+
+    raw = pq.read_schema(tmp_path / "out" / "runs.parquet").metadata
+    assert b"adoption_model.provenance" in raw
     assert "seed_count" in runs.loc[1, "error"] and runs.loc[0, "error"] == ""
     assert math.isnan(runs.loc[1, "final_adoption_share"])
     steps = read_steps(tmp_path / "out")
@@ -387,6 +402,12 @@ def test_analyze_writes_sobol_csv_charts_and_warns_on_non_power_of_two(tmp_path,
     means = pd.read_csv(out / "analysis" / "point_means.csv")
     assert len(means) == 3 * 4 * len(load_experiment(path).outcomes)
     assert (means["ci_low"] <= means["mean"]).all() or means["ci_low"].isna().any()
+    # bounded outcomes get bootstrap intervals inside their range, peak_change a t-interval
+    methods = means.groupby("outcome")["interval"].agg(set).to_dict()
+    assert methods["peak_adoption_rate"] == {"t"}
+    assert methods["final_adoption_share"] == {"bootstrap"}
+    share = means[means["outcome"] == "final_adoption_share"].dropna(subset=["ci_low"])
+    assert len(share) and share["ci_low"].ge(0).all() and share["ci_high"].le(1).all()
     for f in ("sobol.png", "point_means.png", "report.html"):
         assert (out / "analysis" / f).stat().st_size > 1000
     assert "<svg" in (out / "analysis" / "report.html").read_text()

@@ -47,7 +47,8 @@ def write_parquet(path: str | Path, frame: pd.DataFrame, provenance: dict[str, A
     """Write ``frame`` to ``path`` atomically with ``provenance`` in its schema metadata.
 
     The package and its version are added; the rest (experiment or scenario digests, seeds)
-    is the caller's. Read it back with :func:`read_provenance`, or with pyarrow as
+    is the caller's. Read it back with :func:`read_provenance`, with pandas as
+    ``pd.read_parquet(path).attrs["provenance"]`` or with pyarrow as
     ``json.loads(pyarrow.parquet.read_schema(path).metadata[META_KEY])``. The one writer of
     the Parquet files of the store, the runner and compare.
     """
@@ -56,7 +57,11 @@ def write_parquet(path: str | Path, frame: pd.DataFrame, provenance: dict[str, A
 
     meta = {"package": "adoption-model", "version": __version__, **provenance}
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    schema_meta = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
+    text = json.dumps(meta).encode()
+    # PANDAS_ATTRS is where pandas (>= 2.1) keeps DataFrame.attrs in a Parquet file: it
+    # restores them on read, so pd.read_parquet(path).attrs["provenance"] is the same record
+    attrs = json.dumps({**frame.attrs, "provenance": meta}).encode()
+    schema_meta = {**(table.schema.metadata or {}), META_KEY: text, b"PANDAS_ATTRS": attrs}
     table = table.replace_schema_metadata(schema_meta)
     atomic_write(Path(path), lambda p: pq.write_table(table, p))
 
