@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import platform
 import subprocess
 from collections.abc import Callable
@@ -133,11 +134,13 @@ def _json(obj: Any) -> Any:
 
 def summarize(model: AdoptionModel, frame: pd.DataFrame) -> dict[str, Any]:
     """A short, JSON-ready summary of a finished run."""
+    from adoption_model.experiments.outcomes import time_to as first_hit
+
     first, last = frame.iloc[0], frame.iloc[-1]
 
-    def time_to(share: float) -> int | None:
-        hit = frame.index[frame["adoption_share"] >= share]
-        return int(frame.loc[hit[0], "step"]) if len(hit) else None
+    def time_to(share: float) -> int | None:  # JSON: an int step, or null if never reached
+        t = first_hit(frame["adoption_share"], share)
+        return None if math.isnan(t) else int(frame["step"].iloc[int(t)])
 
     return {
         "scenario": model.scenario.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import adoption_model
 from adoption_model.compare import OUTCOMES, compare
 from adoption_model.errors import InputError
+from adoption_model.experiments.stats import interval, row_rng
+from adoption_model.experiments.store import read_provenance
 from adoption_model.seeds import replicate_seeds
 
 
@@ -68,16 +70,24 @@ def test_numbers_equal_those_recomputed_from_stored_runs(small, tmp_path: Path) 
             x = x[~np.isnan(x)]
             row = outcomes.loc[(label, key)]
             assert row["n"] == len(x)
+            # each row's interval, recomputed from runs.parquet by the method it names
+            method = "wilson" if key.startswith("reached") else "bootstrap"
+            assert row["interval"] == method
+            again = interval(x, method, rng=row_rng(9, "level", key))
             if len(x) >= 2:
-                half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
                 assert row["mean"] == pytest.approx(x.mean(), rel=1e-12, abs=1e-12)
-                assert row["ci_high"] - row["mean"] == pytest.approx(half, rel=1e-9, abs=1e-12)
+                assert (row["ci_low"], row["ci_high"]) == (again.low, again.high)
+                assert x.min() <= row["ci_low"] <= row["mean"] <= row["ci_high"] <= x.max() or (
+                    method == "wilson" and 0 <= row["ci_low"] <= row["ci_high"] <= 1
+                )
             d = sub[key].to_numpy(dtype=float) - ref[key].to_numpy(dtype=float)
             d = d[~np.isnan(d)]
             if len(d):
-                assert diffs.loc[(label, key), "mean_difference"] == pytest.approx(
-                    d.mean(), abs=1e-9
-                )
+                drow = diffs.loc[(label, key)]
+                assert drow["mean_difference"] == pytest.approx(d.mean(), abs=1e-9)
+                assert drow["interval"] == "bootstrap"
+                if len(d) >= 2:
+                    assert d.min() <= drow["ci_low"] <= drow["ci_high"] <= d.max()
     # the printed report shows these numbers
     md = (tmp_path / "report.md").read_text()
     share = outcomes.loc[("contagion_off", "adoption_share"), "mean"]
@@ -93,6 +103,13 @@ def test_numbers_equal_those_recomputed_from_stored_runs(small, tmp_path: Path) 
         held = probs.loc[probs["scenario"] == label, "p_holding"].sum() / 197
         mean_share = runs.loc[runs["scenario"] == label, "adoption_share"].mean()
         assert held == pytest.approx(mean_share, abs=1e-12)
+    # every Parquet table carries the comparison's provenance in its schema metadata
+    for name in ("runs", *small.TABLES):
+        meta = read_provenance(tmp_path / f"{name}.parquet")
+        assert meta["version"] == adoption_model.__version__ and meta["table"] == name
+        assert meta["seed"] == 9 and meta["replicate_seeds"] == replicate_seeds(9, 4)
+        assert [s["digest"] for s in meta["scenarios"]] == [s.digest() for s in small.scenarios]
+        assert pd.read_parquet(tmp_path / f"{name}.parquet").attrs["provenance"] == meta
     prov = json.loads((tmp_path / "provenance.json").read_text())
     assert prov["replicate_seeds"] == replicate_seeds(9, 4)
     assert [s["digest"] for s in prov["scenarios"]] == [s.digest() for s in small.scenarios]
@@ -108,12 +125,52 @@ def test_same_command_gives_identical_numbers(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_process_pool_gives_the_same_numbers() -> None:
+def test_every_backend_gives_the_same_numbers() -> None:
     kw = {"replications": 3, "seed": 2, "steps": 12}
     serial = compare(["baseline", "imf_hard_line"], workers=1, **kw)
-    pool = compare(["baseline", "imf_hard_line"], workers=2, **kw)
-    pd.testing.assert_frame_equal(serial.runs, pool.runs)
-    pd.testing.assert_frame_equal(serial.trajectories, pool.trajectories)
+    assert serial.backend == "serial"
+    for backend in ("processes", "dask"):
+        other = compare(["baseline", "imf_hard_line"], workers=2, backend=backend, **kw)
+        pd.testing.assert_frame_equal(serial.runs, other.runs)
+        pd.testing.assert_frame_equal(serial.trajectories, other.trajectories)
+        pd.testing.assert_frame_equal(serial.outcomes, other.outcomes)
+        pd.testing.assert_frame_equal(serial.adoption_probability, other.adoption_probability)
+
+
+def test_store_resumes_and_reports_shares_inside_0_and_100(tmp_path: Path) -> None:
+    """The comparison runs into an experiments store; a second call finds every run there.
+
+    Shares of 0% and 100% of runs (no baseline run reaches 50% adoption in 6 months, every
+    bass_complete run does) print Wilson intervals inside [0%, 100%], and no printed
+    interval leaves its outcome's range.
+    """
+    from adoption_model.compare.report import outcome_matrix
+    from adoption_model.experiments import read_runs
+
+    store = tmp_path / "store"
+    args = (["baseline", "bass_complete"],)
+    kw = {"replications": 3, "seed": 3, "steps": 40, "store": store}
+    first = compare(*args, **kw)
+    stored = read_runs(store)
+    assert len(stored) == 6 and (stored["status"] == "ok").all()
+    mtimes = {p: p.stat().st_mtime_ns for p in (store / "runs").glob("part-*.parquet")}
+    again = compare(*args, **kw)  # resumes: nothing left to run, same numbers
+    assert {p: p.stat().st_mtime_ns for p in (store / "runs").glob("part-*.parquet")} == mtimes
+    pd.testing.assert_frame_equal(first.outcomes, again.outcomes)
+    o = first.outcomes.set_index(["scenario", "outcome"])
+    assert o.loc[("baseline", "reached_50pct"), "mean"] == 0.0
+    assert o.loc[("bass_complete", "reached_50pct"), "mean"] == 1.0
+    lo, hi = o.loc[("baseline", "reached_50pct"), ["ci_low", "ci_high"]]
+    assert lo == 0.0 and 0.0 < hi < 1.0  # Wilson: 0 of 3 is [0%, 56.1%], not [0%, 0%]
+    assert hi == pytest.approx(1.959964**2 / (3 + 1.959964**2), rel=1e-6)
+    bounded = first.outcomes[first.outcomes["kind"].isin(["share", "count", "mw", "btc"])]
+    finite = bounded.dropna(subset=["ci_low"])
+    assert (finite["ci_low"] >= 0).all()
+    assert (finite.loc[finite["kind"] == "share", "ci_high"] <= 1).all()
+    for cell in outcome_matrix(first).drop(columns=["outcome", "interval"]).to_numpy().ravel():
+        for number in re.findall(r"(-?[\d.]+)%", cell):
+            assert 0.0 <= float(number) <= 100.0, cell
+    assert set(outcome_matrix(first)["interval"]) == {"bootstrap", "Wilson"}
 
 
 def test_callable_package_and_assumptions_side_by_side() -> None:

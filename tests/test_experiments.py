@@ -176,6 +176,60 @@ def test_bad_experiment_files_give_one_line_errors_and_write_nothing(
     assert not out.exists()
 
 
+# -- recorded seeds reproduce their runs -------------------------------------------------
+REPRO_BASE = {"steps": 12, "network.kind": "erdos_renyi", "network.n": 50,
+              "initial.seed_count": 2}  # fmt: skip
+REPRO_FACTORS = {
+    "uncertainties": {
+        "rule.coef.a_peer": {"low": 0.5, "high": 4.0},
+        "imf.stance": {"low": 0.0, "high": 1.0},
+    },
+    "levers": {"initial.seed_count": {"low": 1, "high": 4, "integer": True}},
+}
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"kind": "full_factorial"},
+        {"kind": "sobol", "samples": 2},
+        {"kind": "morris", "samples": 2, "levels": 4},
+        {"kind": "latin_hypercube", "samples": 4},
+        {"kind": "points", "points": [{"imf.stance": 0.5, "initial.seed_count": 3}]},
+    ],
+    ids=lambda d: d["kind"],
+)
+def test_recorded_seed_and_overrides_reproduce_the_run_exactly(tmp_path, design):
+    """runs.parquet is a recipe: run(base + the row's factors, the row's seed) gives its row.
+
+    Before the fix the seed went through a float64 pandas row (53 bits) and the run used
+    another seed than the one recorded whenever a factor was a float.
+    """
+    from adoption_model.runner import run
+
+    factors = {} if design["kind"] == "points" else REPRO_FACTORS
+    if design["kind"] == "full_factorial":
+        factors = {"uncertainties": {"imf.stance": {"low": 0.0, "high": 1.0, "levels": 2}},
+                   "levers": {"rule.coef.a_peer": {"values": [0.5, 3.0]}}}  # fmt: skip
+    exp = load_experiment(
+        {"seed": 20250601, "replications": 2, "set": REPRO_BASE, "design": design, **factors}
+    )
+    runs = run_experiment(exp, tmp_path / "o", progress=False)
+    assert (runs["status"] == "ok").all()
+    assert runs["seed"].dtype == np.int64 and (runs["seed"] >= 2**53).any()
+    names = list(exp.factors) or ["imf.stance", "initial.seed_count"]
+    sample = runs.sample(n=min(3, len(runs)), random_state=0)
+    for rid in sample["run_id"].tolist():
+        row = runs[runs["run_id"] == rid]
+        seed = int(row["seed"].iloc[0])  # one int64 column: exact
+        overrides = {**REPRO_BASE, **{f: row[f].tolist()[0] for f in names}}
+        frame = run(exp.base_scenario(), seed=seed, overrides=overrides).model_frame
+        again = evaluate_outcomes(dict(exp.outcomes), frame)
+        for name, value in again.items():
+            recorded = float(row[name].iloc[0])
+            assert (math.isnan(value) and math.isnan(recorded)) or value == recorded, (rid, name)
+
+
 # -- store, failures, refusal ----------------------------------------------------------
 def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     exp = load_experiment(
@@ -191,6 +245,21 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     )
     runs = run_experiment(exp, tmp_path / "out", progress=False)
     assert runs["status"].tolist() == ["ok", "failed", "ok"]
+    # every Parquet file says where it came from (pyarrow schema metadata)
+    from adoption_model import __version__
+    from adoption_model.experiments.store import read_provenance
+
+    files = sorted((tmp_path / "out").rglob("*.parquet"))
+    assert len(files) == 1 + 2 + 2  # runs.parquet, two runs parts, two steps parts
+    for f in files:
+        meta = read_provenance(f)
+        assert meta["version"] == __version__ and meta["seed"] == 1
+        assert meta["experiment_digest"] == exp.digest()
+        assert meta["scenario_digests"] == [exp.base_scenario().digest()]
+    import pyarrow.parquet as pq
+
+    raw = pq.read_schema(tmp_path / "out" / "runs.parquet").metadata
+    assert b"adoption_model.provenance" in raw
     assert "seed_count" in runs.loc[1, "error"] and runs.loc[0, "error"] == ""
     assert math.isnan(runs.loc[1, "final_adoption_share"])
     steps = read_steps(tmp_path / "out")
@@ -333,6 +402,12 @@ def test_analyze_writes_sobol_csv_charts_and_warns_on_non_power_of_two(tmp_path,
     means = pd.read_csv(out / "analysis" / "point_means.csv")
     assert len(means) == 3 * 4 * len(load_experiment(path).outcomes)
     assert (means["ci_low"] <= means["mean"]).all() or means["ci_low"].isna().any()
+    # bounded outcomes get bootstrap intervals inside their range, peak_change a t-interval
+    methods = means.groupby("outcome")["interval"].agg(set).to_dict()
+    assert methods["peak_adoption_rate"] == {"t"}
+    assert methods["final_adoption_share"] == {"bootstrap"}
+    share = means[means["outcome"] == "final_adoption_share"].dropna(subset=["ci_low"])
+    assert len(share) and share["ci_low"].ge(0).all() and share["ci_high"].le(1).all()
     for f in ("sobol.png", "point_means.png", "report.html"):
         assert (out / "analysis" / f).stat().st_size > 1000
     assert "<svg" in (out / "analysis" / "report.html").read_text()

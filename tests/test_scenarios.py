@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adoption_model.compare.core import flatten
+from adoption_model.compare.assumptions import flatten
 from adoption_model.runner import run
 from adoption_model.scenario import Scenario, bundled_scenarios, load_scenario
 

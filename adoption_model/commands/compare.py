@@ -1,9 +1,11 @@
 """``adoption-model compare``: run scenarios side by side and write a report.
 
 ``adoption-model compare baseline us_reserve_expansion imf_hard_line`` runs each scenario
-``--replications`` times with the same replicate seeds (common random numbers), prints the
-outcome table and writes the tables (CSV and Parquet), ``runs.parquet``, ``provenance.json``,
-``report.html`` and ``report.md`` into ``--out``.
+``--replications`` times with the same replicate seeds (common random numbers) on the
+experiments runner (``--backend serial|processes|dask``), prints the outcome table and writes
+the tables (CSV and Parquet), ``runs.parquet``, ``provenance.json``, ``report.html`` and
+``report.md`` into ``--out``; the runner's store is ``--out``/store, so the same command
+run again after an interruption resumes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adoption_model.errors import InputError
@@ -35,7 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--replications", type=int, default=20, help="replicates per scenario (>= 2)")
     p.add_argument("--seed", type=int, default=0, help="comparison seed (default 0)")
     p.add_argument("--steps", type=int, default=None, help="override every scenario's horizon")
-    p.add_argument("--workers", type=int, default=1, help="processes to run replicates in")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--backend", choices=("serial", "processes", "dask"), default=None,
+        help="where runs execute (default: processes with --workers > 1, else serial)",
+    )  # fmt: skip
+    p.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler (dask backend)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
     )
@@ -65,29 +74,17 @@ def _compare(args: argparse.Namespace) -> int:
         )
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be at least 1")
+    if args.scheduler and args.backend not in (None, "dask"):
+        raise InputError("--scheduler needs --backend dask")
     out = args.out if args.out is not None else default_out(names)
     check_output_dir(out)
     resolve_scenarios(names, args.steps)  # every scenario validates before anything runs
 
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("running"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("runs", total=len(names) * args.replications)
-        result = compare(
-            names,
-            replications=args.replications,
-            seed=args.seed,
-            steps=args.steps,
-            workers=args.workers,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    result = compare(
+        names, replications=args.replications, seed=args.seed, steps=args.steps,
+        workers=args.workers, backend=args.backend, scheduler=args.scheduler,
+        store=out / "store", progress=not args.quiet and sys.stderr.isatty(),
+    )  # fmt: skip
     result.save(out)
 
     from adoption_model.compare.report import outcome_matrix

@@ -1,429 +1,61 @@
-"""Run scenarios with common random numbers and summarise them in tables.
+"""Run scenarios with common random numbers on the experiments runner, and summarise them.
 
-The pipeline is the one the rest of the package follows: a design (the scenarios and the
-replicate seeds), a runner (:func:`run_replicates`, in this process or a spawn-context
-process pool), a store (:attr:`Comparison.runs` and :attr:`Comparison.trajectories`, one row
-per run and per run-step) and an analysis (every other table is computed from the store by a
-plain function of it, so the numbers in the report can be recomputed from ``runs.parquet``).
+The pipeline is the package's one: :func:`compare` turns the scenarios into an experiment
+with several base scenarios (:attr:`Experiment.scenarios`, one design point each, the same
+replicate seeds for all: common random numbers), runs it with
+:func:`~adoption_model.experiments.run_experiment` (every backend: serial, processes,
+Dask; retries; resume from the store) and derives every table from the stored runs
+(:mod:`adoption_model.compare.tables`), so the numbers in the report can be recomputed from
+``runs.parquet``.
 
 References
 ----------
-Law, A. M. (2015), Simulation Modeling and Analysis, 5th ed., McGraw-Hill, sections 9.4
-(confidence intervals across replications, and the number of replications needed for a
-given half-width) and 11.2 (common random numbers and paired-t intervals).
+Law, A. M. (2015), Simulation Modeling and Analysis, 5th ed., McGraw-Hill, section 11.2
+(common random numbers and paired differences).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from adoption_model.compare.assumptions import assumptions_table
+from adoption_model.compare.tables import (
+    OUTCOMES,
+    TRAJECTORY_COLUMNS,
+    convergence_tables,
+    fan_table,
+    nation_tables,
+    outcome_table,
+    paired_differences,
+    trajectories,
+)
 from adoption_model.errors import InputError
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.seeds import replicate_seeds
-from adoption_model.world import month_index, month_name
 
-#: Outcomes per run: column -> (label, kind). ``kind`` picks the number format.
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "adoption_share": ("Adoption share at horizon (count)", "share"),
-    "gdp_share": ("Adoption share at horizon (GDP-weighted)", "share"),
-    "btc_sovereign": ("Sovereign BTC held at horizon", "btc"),
-    "n_miners": ("Mining nations at horizon", "count"),
-    "mining_mw": ("MW mining at horizon", "mw"),
-    "time_to_25pct": ("Months to 25% adoption (runs reaching it)", "months"),
-    "time_to_50pct": ("Months to 50% adoption (runs reaching it)", "months"),
-    "reached_25pct": ("Share of runs reaching 25% adoption", "share"),
-    "reached_50pct": ("Share of runs reaching 50% adoption", "share"),
+__all__ = ["OUTCOMES", "TRAJECTORY_COLUMNS", "Comparison", "compare", "resolve_scenarios"]
+
+#: The experiment outcomes compare records per run (reducers of the model frame); the
+#: ``reached_*`` outcomes are derived from the times (1 if the level is reached, else 0).
+EXPRESSIONS: dict[str, str] = {
+    "adoption_share": "final(adoption_share)",
+    "gdp_share": "final(gdp_weighted_share)",
+    "btc_sovereign": "final(btc_sovereign)",
+    "n_miners": "final(n_miners)",
+    "mining_mw": "final(mining_mw)",
+    "time_to_25pct": "time_to(adoption_share, 0.25)",
+    "time_to_50pct": "time_to(adoption_share, 0.5)",
 }
 
-#: Trajectory variables kept per run and step.
-TRAJECTORY_COLUMNS = ("adoption_share", "gdp_weighted_share", "btc_sovereign")
-
-#: Quantiles of the fan charts (median, 50% and 90% bands).
-FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-ADOPTED_STATES = ("reserve", "mining", "both")
-
-
-# ---------------------------------------------------------------------------- one run
-def _run_task(task: tuple[int, int, int, dict[str, Any]]) -> dict[str, Any]:
-    """Run one scenario replicate and reduce it to what the comparison needs.
-
-    A top-level function so that a spawn-context process pool can pickle it. The scenario
-    travels as its plain dict and is validated again in the worker.
-    """
-    from adoption_model.runner import run
-
-    index, replicate, seed, scenario = task
-    sc = load_scenario(scenario)
-    result = run(sc, seed=seed)
-    return {"index": index, "replicate": replicate, "seed": seed, **reduce_run(result)}
-
-
-def reduce_run(result: Any) -> dict[str, Any]:
-    """Outcomes, trajectories and per-nation adoption of one :class:`RunResult`.
-
-    Deterministic rules stop early when nothing can change; the trajectory is forward-filled
-    to the scenario's horizon (``scenario.steps``) and the outcomes are read at the horizon.
-    """
-    sc: Scenario = result.scenario
-    frame = result.model_frame
-    horizon = int(sc.steps)
-    steps = np.arange(horizon + 1)
-    filled = frame.set_index("step").reindex(steps).ffill()
-    last = filled.iloc[-1]
-    share = frame["adoption_share"].to_numpy()
-
-    def time_to(level: float) -> float:
-        hit = np.flatnonzero(share >= level)
-        return float(frame["step"].iloc[hit[0]]) if len(hit) else math.nan
-
-    t25, t50 = time_to(0.25), time_to(0.50)
-    outcomes = {
-        "adoption_share": float(last["adoption_share"]),
-        "gdp_share": float(last["gdp_weighted_share"]),
-        "btc_sovereign": float(last["btc_sovereign"]),
-        "n_miners": float(last["n_miners"]),
-        "mining_mw": float(last["mining_mw"]),
-        "time_to_25pct": t25,
-        "time_to_50pct": t50,
-        "reached_25pct": float(not math.isnan(t25)),
-        "reached_50pct": float(not math.isnan(t50)),
-    }
-    first = result.first_adoptions
-    held: list[str] | None = None
-    nf = result.nation_frame
-    if nf is not None:
-        final = nf[nf["step"] == nf["step"].max()]
-        held = final.loc[final["state"].astype(str).isin(ADOPTED_STATES), "nation"].tolist()
-    return {
-        "outcomes": outcomes,
-        "steps_run": int(frame["step"].iloc[-1]),
-        "stopped_early": bool(result.summary.get("stopped_early", False)),
-        "trajectory": {c: filled[c].to_numpy(dtype=float) for c in TRAJECTORY_COLUMNS},
-        "first_nation": first["nation"].astype(str).tolist(),
-        "first_step": first["step"].astype(int).tolist(),
-        "held": held,
-    }
-
-
-def run_replicates(
-    scenarios: Sequence[Scenario],
-    seeds: Sequence[int],
-    *,
-    workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Run every scenario with every seed; ``out[i][r]`` is scenario ``i``, replicate ``r``.
-
-    With ``workers > 1`` the runs go to a ``ProcessPoolExecutor`` with the spawn start
-    method (safe with threads and on every platform); results are placed by index, so the
-    output does not depend on which run finishes first.
-    """
-    tasks = [
-        (i, r, int(s), sc.to_dict()) for i, sc in enumerate(scenarios) for r, s in enumerate(seeds)
-    ]
-    out: list[list[dict[str, Any]]] = [[{} for _ in seeds] for _ in scenarios]
-    total, done = len(tasks), 0
-    if workers <= 1:
-        for task in tasks:
-            res = _run_task(task)
-            out[res["index"]][res["replicate"]] = res
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        return out
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_run_task, t) for t in tasks]
-        for fut in as_completed(futures):
-            res = fut.result()
-            out[res["index"]][res["replicate"]] = res
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    return out
-
-
-# ---------------------------------------------------------------------------- statistics
-def t_interval(values: np.ndarray) -> tuple[int, float, float, float, float]:
-    """``(n, mean, sd, low, high)``: the 95% Student-t interval of the mean of ``values``.
-
-    NaN values are dropped; with fewer than two values the interval is NaN. An all-equal
-    sample has ``sd = 0`` and the interval collapses exactly onto the mean.
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(np.mean(x))
-    if n < 2:
-        return n, mean, math.nan, math.nan, math.nan
-    sd = float(np.std(x, ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-    return n, mean, sd, mean - half, mean + half
-
-
-def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
-    x = x[~np.isnan(x)]
-    if not len(x):
-        return math.nan, math.nan, math.nan
-    q = np.quantile(x, [0.025, 0.5, 0.975])
-    return float(q[0]), float(q[1]), float(q[2])
-
-
-def outcome_table(runs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
-    """Per scenario and outcome: mean with its 95% interval, and the spread of the runs.
-
-    ``ci_low``/``ci_high`` are the 95% t-interval of the mean across replicates;
-    ``p2_5``/``median``/``p97_5`` describe the distribution of single runs. For the times to
-    25% and 50% adoption only the runs that reach the level count (``n``), and
-    ``share_reaching`` is ``n`` over the replications.
-    """
-    rows = []
-    for label in labels:
-        sub = runs[runs["scenario"] == label]
-        reps = len(sub)
-        for key, (text, kind) in OUTCOMES.items():
-            x = sub[key].to_numpy(dtype=float)
-            n, mean, sd, low, high = t_interval(x)
-            q_lo, q_med, q_hi = _quantiles(x)
-            rows.append(
-                {
-                    "scenario": label,
-                    "outcome": key,
-                    "label": text,
-                    "kind": kind,
-                    "replications": reps,
-                    "n": n,
-                    "mean": mean,
-                    "sd": sd,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "p2_5": q_lo,
-                    "median": q_med,
-                    "p97_5": q_hi,
-                    "share_reaching": n / reps if key.startswith("time_to") else math.nan,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def paired_differences(runs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
-    """Paired differences ``scenario - reference`` per replicate (the reference is first).
-
-    Replicate ``r`` of every scenario ran with the same seed, so the difference is taken
-    within the replicate and its 95% paired-t interval (Law 2015, section 11.2) is usually
-    much narrower than the intervals of the two means. Times to 25%/50% are paired over the
-    replicates in which both scenarios reach the level. A scenario against itself gives
-    exactly zero.
-    """
-    ref = runs[runs["scenario"] == labels[0]].set_index("replicate").sort_index()
-    rows = []
-    for label in labels:
-        sub = runs[runs["scenario"] == label].set_index("replicate").sort_index()
-        for key, (text, kind) in OUTCOMES.items():
-            d = sub[key].to_numpy(dtype=float) - ref[key].to_numpy(dtype=float)
-            n, mean, sd, low, high = t_interval(d)
-            dd = d[~np.isnan(d)]
-            rows.append(
-                {
-                    "scenario": label,
-                    "reference": labels[0],
-                    "outcome": key,
-                    "label": text,
-                    "kind": kind,
-                    "n_pairs": n,
-                    "mean_difference": mean,
-                    "sd": sd,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "share_positive": float(np.mean(dd > 0)) if len(dd) else math.nan,
-                    "share_negative": float(np.mean(dd < 0)) if len(dd) else math.nan,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def fan_table(trajectories: pd.DataFrame) -> pd.DataFrame:
-    """Quantiles across replicates per scenario, step and variable (the fan charts' data)."""
-    rows = []
-    for (label, step), g in trajectories.groupby(["scenario", "step"], sort=False):
-        for var in TRAJECTORY_COLUMNS:
-            q = np.quantile(g[var].to_numpy(dtype=float), FAN_QUANTILES)
-            rows.append(
-                {
-                    "scenario": label,
-                    "step": int(step),
-                    "date": g["date"].iloc[0],
-                    "variable": var,
-                    **{
-                        f"q{int(round(p * 100)):02d}": float(v)
-                        for p, v in zip(FAN_QUANTILES, q, strict=True)
-                    },
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def convergence_tables(
-    runs: pd.DataFrame, labels: Sequence[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convergence aid: running statistics against replications, and advice per outcome.
-
-    Returns ``(curve, advice)``. ``curve`` has, per scenario, outcome and ``n = 2..R``, the
-    running mean of the first ``n`` replicates and the half-width of its 95% interval, and
-    the same for the paired difference against the reference (``kind`` ``level`` or
-    ``difference``). ``advice`` has one row per compared scenario and outcome: the paired
-    difference, its half-width, whether the interval is still wide (half-width above half the
-    difference, so the interval does not clearly exclude zero) and the suggested number of
-    replications for a half-width of half the difference, ``n * (width / target)^2``
-    (Law 2015, section 9.4.1), since the half-width shrinks as ``1 / sqrt(n)``.
-    """
-    ref = runs[runs["scenario"] == labels[0]].set_index("replicate").sort_index()
-    curve_rows = []
-    advice_rows = []
-    for label in labels:
-        sub = runs[runs["scenario"] == label].set_index("replicate").sort_index()
-        for key in OUTCOMES:
-            x = sub[key].to_numpy(dtype=float)
-            d = x - ref[key].to_numpy(dtype=float)
-            for kind, series in (("level", x), ("difference", d)):
-                if kind == "difference" and label == labels[0]:
-                    continue
-                for n in range(2, len(series) + 1):
-                    k, mean, _, low, high = t_interval(series[:n])
-                    curve_rows.append(
-                        {
-                            "scenario": label,
-                            "outcome": key,
-                            "kind": kind,
-                            "replications": n,
-                            "n": k,
-                            "running_mean": mean,
-                            "ci_halfwidth": (high - low) / 2 if k >= 2 else math.nan,
-                        }
-                    )
-            if label == labels[0] and len(labels) > 1:
-                continue
-            n_now = len(d)
-            k, mean, _, low, high = t_interval(d)
-            half = (high - low) / 2 if k >= 2 else math.nan
-            _, _, _, lvl_low, lvl_high = t_interval(x)
-            target = abs(mean) / 2 if k else math.nan
-            if k < 2:
-                wide, suggest, note = True, math.nan, "fewer than two paired values"
-            elif half == 0.0 and mean == 0.0:
-                wide, suggest, note = False, float(n_now), "no difference in any replicate"
-            elif mean == 0.0:
-                wide, suggest, note = True, math.nan, "mean difference is zero: no finite target"
-            else:
-                suggest = float(max(2, math.ceil(n_now * (half / target) ** 2)))
-                wide = half > target
-                note = (
-                    f"interval still wide: about {int(suggest)} replications would make the "
-                    "half-width half the difference"
-                    if wide
-                    else "interval clearly excludes zero"
-                )
-            advice_rows.append(
-                {
-                    "scenario": label,
-                    "reference": labels[0],
-                    "outcome": key,
-                    "replications": n_now,
-                    "n_pairs": k,
-                    "mean_difference": mean,
-                    "difference_ci_halfwidth": half,
-                    "level_ci_halfwidth": (lvl_high - lvl_low) / 2,
-                    "target_halfwidth": target,
-                    "wide": bool(wide),
-                    "suggested_replications": suggest,
-                    "note": note,
-                }
-            )
-    return pd.DataFrame(curve_rows), pd.DataFrame(advice_rows)
-
-
-# ---------------------------------------------------------------------------- assumptions
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted keys of a nested dict; lists of scalars stay values, lists of tables are JSON."""
-    out: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for k, v in data.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-        return out
-    out[prefix.rstrip(".")] = data
-    return out
-
-
-def describe_event(ev: dict[str, Any]) -> str:
-    """One readable line for a scenario event (``2026-01 buy USA: btc=1000000, months=60``)."""
-    who = [ev["nation"]] if "nation" in ev else []
-    who += list(ev.get("nations", []))
-    skip = {"date", "kind", "name", "nation", "nations"}
-    params = ", ".join(f"{k}={_short(v)}" for k, v in ev.items() if k not in skip)
-    target = f" {' '.join(str(w) for w in who)}" if who else ""
-    return f"{ev['date']} {ev['kind']}{target}" + (f": {params}" if params else "")
-
-
-def _short(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def assumptions_table(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
-    """Every parameter whose value differs between the scenarios, side by side.
-
-    Values come from ``Scenario.to_dict()`` flattened to dotted keys (so defaults count);
-    events are listed one per line. ``notes`` joins each scenario's ``[assumptions]`` entry
-    for that key (``events[i]`` entries go with ``events``).
-    """
-    flat = []
-    for sc in scenarios:
-        d = sc.to_dict()
-        for k in ("name", "description", "assumptions", "seed"):
-            d.pop(k, None)
-        events = d.pop("events", [])
-        f = {k: _value_text(v) for k, v in flatten(d).items()}
-        f["events"] = "; ".join(describe_event(e) for e in events) or "(none)"
-        flat.append(f)
-    keys = sorted(set().union(*flat), key=lambda k: (k == "events", k))
-    rows = []
-    for key in keys:
-        values = [f.get(key, "") for f in flat]
-        if len(set(values)) <= 1:
-            continue
-        notes = []
-        for sc, label in zip(scenarios, labels, strict=True):
-            for akey, text in sc.assumptions.items():
-                if akey == key or (key == "events" and akey.startswith("events")):
-                    notes.append(
-                        f"{label} ({akey}): {text}" if key == "events" else f"{label}: {text}"
-                    )
-        rows.append(
-            {"parameter": key, **dict(zip(labels, values, strict=True)), "notes": " | ".join(notes)}
-        )
-    columns = ["parameter", *labels, "notes"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _value_text(v: Any) -> str:
-    if isinstance(v, list):
-        return json.dumps(v)
-    return _short(v)
+BACKENDS = ("serial", "processes", "dask")
 
 
 # ---------------------------------------------------------------------------- the result
@@ -468,6 +100,7 @@ class Comparison:
     convergence: pd.DataFrame
     convergence_curve: pd.DataFrame
     workers: int = 1
+    backend: str = "serial"
     started: str = ""
     finished: str = ""
     info: dict[str, Any] = field(default_factory=dict)
@@ -494,7 +127,10 @@ class Comparison:
             seed=self.seed,
             replications=self.replications,
             replicate_seeds=list(self.seeds),
+            backend=self.backend,
             workers=self.workers,
+            intervals="95%: Wilson for shares of runs, percentile bootstrap (seeded from the "
+            "comparison seed) for bounded outcomes and paired differences",
             scenarios=[
                 {"label": lab, "name": sc.name, "digest": sc.digest(), "steps": sc.steps}
                 for lab, sc in zip(self.labels, self.scenarios, strict=True)
@@ -502,6 +138,19 @@ class Comparison:
             started=self.started,
             finished=self.finished,
         )
+
+    def parquet_provenance(self) -> dict[str, Any]:
+        """What every Parquet table of the comparison carries in its schema metadata."""
+        return {
+            "kind": "comparison",
+            "seed": self.seed,
+            "replications": self.replications,
+            "replicate_seeds": list(self.seeds),
+            "scenarios": [
+                {"label": lab, "name": sc.name, "digest": sc.digest()}
+                for lab, sc in zip(self.labels, self.scenarios, strict=True)
+            ],
+        }
 
     def to_html(self, path: str | Path | None = None) -> str:
         """The self-contained HTML report (inline CSS and PNG charts); written if ``path``."""
@@ -527,14 +176,16 @@ class Comparison:
 
         Each file is written under a temporary name beside its target and renamed into place.
         """
+        from adoption_model.experiments.store import write_parquet
         from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
 
         out = make_output_dir(directory)
         html = self.to_html()
         md = self.to_markdown()
+        meta = self.parquet_provenance()
         for name in ("runs", *self.TABLES):
             df = getattr(self, name)
-            atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+            write_parquet(out / f"{name}.parquet", df, {**meta, "table": name})
             atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
         atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
         atomic_text(out / "report.md", md)
@@ -568,6 +219,26 @@ def resolve_scenarios(
     return loaded, labels
 
 
+def comparison_experiment(
+    scenarios: Sequence[Scenario], labels: Sequence[str], replications: int, seed: int
+) -> Any:
+    """The experiment a comparison runs: each scenario a base, one point, CRN seeds."""
+    from adoption_model.experiments import load_experiment
+
+    return load_experiment(
+        {
+            "name": "compare-" + "-".join(labels),
+            "description": "adoption-model compare " + " ".join(labels),
+            "base": scenarios[0].to_dict(),
+            "scenarios": [sc.to_dict() for sc in scenarios],
+            "seed": int(seed),
+            "replications": int(replications),
+            "outcomes": dict(EXPRESSIONS),
+            "store": {"steps": True, "adoptions": True, "chunk_runs": min(10, replications)},
+        }
+    )
+
+
 def compare(
     scenarios: Sequence[str | Path | Scenario],
     replications: int = 20,
@@ -575,7 +246,10 @@ def compare(
     *,
     steps: int | None = None,
     workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    store: str | Path | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Run scenarios side by side with common random numbers and summarise them.
 
@@ -592,10 +266,17 @@ def compare(
     steps : int, optional
         Override every scenario's horizon (months), e.g. for a quick look.
     workers : int, default 1
-        Processes; more than 1 runs replicates in a spawn-context process pool. The numbers
-        do not depend on it.
-    progress : callable, optional
-        ``progress(done, total)`` after each run.
+        Worker processes. The numbers do not depend on it.
+    backend : {"serial", "processes", "dask"}, optional
+        Where runs execute (the experiments runner's backends); default ``processes`` when
+        ``workers > 1`` or ``scheduler`` is given (then ``dask``), else ``serial``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (dask backend).
+    store : path, optional
+        The experiments results directory to run into; running again with the same
+        arguments resumes from it. Default: a temporary directory, removed afterwards.
+    progress : bool
+        Show the runner's progress bar on stderr.
 
     Returns
     -------
@@ -605,7 +286,8 @@ def compare(
     ------
     InputError
         Fewer than two scenarios, fewer than two replications, an unknown scenario (with
-        suggestions) or an invalid scenario file; raised before anything runs.
+        suggestions), an invalid scenario file or option (raised before anything runs), or
+        runs that failed (how many, and the first error).
 
     Examples
     --------
@@ -628,21 +310,40 @@ def compare(
         raise InputError(f"--workers {workers}: must be at least 1")
     if steps is not None and int(steps) < 0:
         raise InputError(f"--steps {steps}: must be 0 or more months")
+    if backend is None:
+        backend = "dask" if scheduler else ("processes" if int(workers) > 1 else "serial")
+    if backend not in BACKENDS:
+        raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
     loaded, labels = resolve_scenarios(scenarios, steps)
-    seeds = replicate_seeds(int(seed), int(replications))
+    exp = comparison_experiment(loaded, labels, int(replications), int(seed))
     started = _now()
-    results = run_replicates(loaded, seeds, workers=int(workers), progress=progress)
-    finished = _now()
+    if store is None:
+        with tempfile.TemporaryDirectory(prefix="adoption-compare-") as tmp:
+            stored = _run(exp, Path(tmp), backend, int(workers), scheduler, progress)
+    else:
+        stored = _run(exp, Path(store), backend, int(workers), scheduler, progress)
     return build_comparison(
-        loaded,
-        labels,
-        int(seed),
-        seeds,
-        results,
-        workers=int(workers),
-        started=started,
-        finished=finished,
+        loaded, labels, int(seed), replicate_seeds(int(seed), int(replications)), *stored,
+        workers=int(workers), backend=backend, started=started, finished=_now(),
+    )  # fmt: skip
+
+
+def _run(
+    exp: Any, directory: Path, backend: str, workers: int, scheduler: str | None, progress: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run (or resume) the comparison's experiment; return its runs, steps and adoptions."""
+    from adoption_model.experiments import read_adoptions, read_steps, run_experiment
+
+    runs = run_experiment(
+        exp, directory, backend=backend, workers=workers, scheduler=scheduler, progress=progress
     )
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        raise InputError(
+            f"{len(failed)} of {len(runs)} runs failed (first: {failed['error'].iloc[0]}); "
+            "the comparison needs every run"
+        )
+    return runs, read_steps(directory), read_adoptions(directory)
 
 
 def build_comparison(
@@ -650,165 +351,60 @@ def build_comparison(
     labels: list[str],
     seed: int,
     seeds: list[int],
-    results: list[list[dict[str, Any]]],
+    stored_runs: pd.DataFrame,
+    steps: pd.DataFrame,
+    adoptions: pd.DataFrame,
     *,
     workers: int = 1,
+    backend: str = "serial",
     started: str = "",
     finished: str = "",
 ) -> Comparison:
-    """Assemble the store (runs, trajectories) and derive every table from it."""
+    """The comparison's own runs table (labels, digests, derived outcomes) and every table."""
     from adoption_model.nations import load_nations
 
-    run_rows, traj_parts = [], []
-    for i, (sc, label) in enumerate(zip(scenarios, labels, strict=True)):
-        start = month_index(sc.start)
-        dates = np.asarray([month_name(start + s) for s in range(sc.steps + 1)])
-        for r, res in enumerate(results[i]):
-            run_rows.append(
-                {
-                    "scenario": label,
-                    "scenario_name": sc.name,
-                    "scenario_index": i,
-                    "scenario_digest": sc.digest(),
-                    "replicate": r,
-                    "seed": int(res["seed"]),
-                    "steps": int(sc.steps),
-                    "steps_run": res["steps_run"],
-                    "stopped_early": res["stopped_early"],
-                    **res["outcomes"],
-                }
-            )
-            traj = pd.DataFrame(
-                {
-                    "scenario": label,
-                    "replicate": r,
-                    "step": np.arange(sc.steps + 1),
-                    "date": dates,
-                    **res["trajectory"],
-                }
-            )
-            traj_parts.append(traj)
-    runs = pd.DataFrame(run_rows)
-    trajectories = pd.concat(traj_parts, ignore_index=True)
-    names = _nation_names(scenarios, load_nations)
-    adoption, first = nation_tables(scenarios, labels, results, names)
-    curve, advice = convergence_tables(runs, labels)
-    return Comparison(
-        scenarios=list(scenarios),
-        labels=list(labels),
-        seed=seed,
-        replications=len(seeds),
-        seeds=list(seeds),
-        runs=runs,
-        trajectories=trajectories,
-        outcomes=outcome_table(runs, labels),
-        differences=paired_differences(runs, labels),
-        fan=fan_table(trajectories),
-        adoption_probability=adoption,
-        first_adoption=first,
-        assumptions=assumptions_table(scenarios, labels),
-        convergence=advice,
-        convergence_curve=curve,
-        workers=workers,
-        started=started,
-        finished=finished,
+    index = stored_runs["scenario"].to_numpy()
+    horizon = [int(sc.steps) for sc in scenarios]
+    runs = pd.DataFrame(
+        {
+            "scenario": [labels[i] for i in index],
+            "scenario_name": [scenarios[i].name for i in index],
+            "scenario_index": stored_runs["scenario"].astype("int64"),
+            "scenario_digest": [scenarios[i].digest() for i in index],
+            "replicate": stored_runs["replicate"].astype("int64"),
+            "seed": stored_runs["seed"].astype("int64"),
+            "run_id": stored_runs["run_id"].astype("int64"),
+            "steps": [horizon[i] for i in index],
+            "steps_run": stored_runs["steps_run"].astype("int64"),
+        }
     )
+    runs["stopped_early"] = runs["steps_run"] < runs["steps"]
+    for key in EXPRESSIONS:
+        runs[key] = stored_runs[key].to_numpy(dtype=float)
+    for level in ("25", "50"):
+        runs[f"reached_{level}pct"] = runs[f"time_to_{level}pct"].notna().astype(float)
+    traj = trajectories(runs, steps, scenarios, labels)
+    names = _nation_names(scenarios, load_nations)
+    adoption, first = nation_tables(scenarios, labels, runs, adoptions, names)
+    outcomes = outcome_table(runs, labels, seed)
+    differences = paired_differences(runs, labels, seed)
+    curve, advice = convergence_tables(runs, labels, differences, outcomes)
+    return Comparison(
+        scenarios=list(scenarios), labels=list(labels), seed=seed, replications=len(seeds),
+        seeds=list(seeds), runs=runs.drop(columns="run_id"), trajectories=traj,
+        outcomes=outcomes, differences=differences, fan=fan_table(traj),
+        adoption_probability=adoption, first_adoption=first,
+        assumptions=assumptions_table(scenarios, labels), convergence=advice,
+        convergence_curve=curve, workers=workers, backend=backend, started=started,
+        finished=finished,
+    )  # fmt: skip
 
 
-def _nation_names(scenarios: Sequence[Scenario], load: Callable[[], pd.DataFrame]) -> dict:
+def _nation_names(scenarios: Sequence[Scenario], load: Any) -> dict[str, str]:
     if not any(sc.network.kind == "real" for sc in scenarios):
         return {}
     table = load()
     return dict(zip(table["iso3"].astype(str), table["name"].astype(str), strict=True))
-
-
-def nation_tables(
-    scenarios: Sequence[Scenario],
-    labels: Sequence[str],
-    results: list[list[dict[str, Any]]],
-    names: dict[str, str],
-    top: int = 10,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-nation adoption probabilities and the first-adoption dates of the likeliest.
-
-    ``adoption_probability``: per scenario and nation, the share of replicates in which the
-    nation had adopted (reserve or mining) by the horizon (``p_adopted``: ever, at or before
-    the horizon; ``p_new``: after the start, i.e. not a starting adopter; ``p_holding``: still
-    holding a reserve or mining at the horizon, where per-nation data was kept).
-    ``first_adoption``: per scenario, the ``top`` nations by ``p_new`` with the 10th, 50th and
-    90th percentiles of their first-adoption month across the replicates in which they
-    adopted.
-    """
-    prob_rows, first_rows = [], []
-    for i, (sc, label) in enumerate(zip(scenarios, labels, strict=True)):
-        reps = results[i]
-        R = len(reps)
-        start = month_index(sc.start)
-        ever: dict[str, int] = {}
-        new: dict[str, list[int]] = {}
-        holding: dict[str, int] = {}
-        kept = all(res["held"] is not None for res in reps)
-        for res in reps:
-            for nation, step in zip(res["first_nation"], res["first_step"], strict=True):
-                ever[nation] = ever.get(nation, 0) + 1
-                if step > 0:
-                    new.setdefault(nation, []).append(step)
-            for nation in res["held"] or []:
-                holding[nation] = holding.get(nation, 0) + 1
-        universe = (
-            list(names)
-            if sc.network.kind == "real" and names
-            else sorted(ever, key=lambda s: (len(s), s))
-        )
-        for nation in universe:
-            prob_rows.append(
-                {
-                    "scenario": label,
-                    "nation": nation,
-                    "name": names.get(nation, f"node {nation}"),
-                    "replications": R,
-                    "p_adopted": ever.get(nation, 0) / R,
-                    "p_new": len(new.get(nation, [])) / R,
-                    "p_holding": holding.get(nation, 0) / R if kept else math.nan,
-                }
-            )
-        ranked = sorted(new.items(), key=lambda kv: (-len(kv[1]), float(np.median(kv[1])), kv[0]))
-        for rank, (nation, steps_) in enumerate(ranked[:top], start=1):
-            s = np.asarray(steps_, dtype=float)
-            q10, q50, q90 = np.quantile(s, [0.1, 0.5, 0.9])
-            first_rows.append(
-                {
-                    "scenario": label,
-                    "rank": rank,
-                    "nation": nation,
-                    "name": names.get(nation, f"node {nation}"),
-                    "p_new": len(steps_) / R,
-                    "n_adopted": len(steps_),
-                    "step_p10": float(q10),
-                    "step_median": float(q50),
-                    "step_p90": float(q90),
-                    "date_p10": month_name(start + int(math.floor(q10))),
-                    "date_median": month_name(start + int(math.floor(q50))),
-                    "date_p90": month_name(start + int(math.floor(q90))),
-                    "steps": " ".join(str(int(v)) for v in sorted(steps_)),
-                }
-            )
-    cols = [
-        "scenario",
-        "rank",
-        "nation",
-        "name",
-        "p_new",
-        "n_adopted",
-        "step_p10",
-        "step_median",
-        "step_p90",
-        "date_p10",
-        "date_median",
-        "date_p90",
-        "steps",
-    ]
-    return pd.DataFrame(prob_rows), pd.DataFrame(first_rows, columns=cols)
 
 
 def _now() -> str:

@@ -61,6 +61,15 @@ code{font-size:.92em}.wide{color:#a33}.ok{color:#2a6}
 """
 
 
+#: What the intervals are, in the reports' introductions.
+INTERVALS_TEXT = (
+    "Intervals are 95% intervals of the mean across replicates that stay inside each "
+    "outcome's range: Wilson score intervals for shares of runs, percentile-bootstrap "
+    "intervals for the bounded outcomes (shares, counts, MW, BTC, months) and for paired "
+    "differences; the column 'interval' names each row's method."
+)
+
+
 # ---------------------------------------------------------------------------- formatting
 def fmt(value: float, kind: str, *, diff: bool = False) -> str:
     """A number for the report: shares as %, BTC and MW with separators, months with 1 dp."""
@@ -83,8 +92,13 @@ def interval(low: float, high: float, kind: str, *, diff: bool = False) -> str:
     return f"[{fmt(low, kind, diff=diff)}, {fmt(high, kind, diff=diff)}]"
 
 
+#: How each interval method is named in the reports.
+INTERVAL_NAMES = {"t": "t", "wilson": "Wilson", "bootstrap": "bootstrap"}
+
+
 def outcome_matrix(c: Comparison) -> pd.DataFrame:
-    """Outcomes as printed: one row per outcome, one column per scenario (mean [95% CI])."""
+    """Outcomes as printed: one row per outcome, one column per scenario (mean [95% CI]),
+    and the column ``interval`` naming the interval's method."""
     rows = []
     for key, grp in c.outcomes.groupby("outcome", sort=False):
         row: dict[str, str] = {"outcome": grp["label"].iloc[0]}
@@ -97,6 +111,7 @@ def outcome_matrix(c: Comparison) -> pd.DataFrame:
             if key.startswith("time_to"):
                 cell += f" ({r['share_reaching'] * 100:.0f}% of runs)"
             row[r["scenario"]] = cell
+        row["interval"] = INTERVAL_NAMES[grp["interval"].iloc[0]]
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -117,6 +132,7 @@ def difference_matrix(c: Comparison) -> pd.DataFrame:
                 else f"{fmt(r['mean_difference'], k, diff=True)} "
                 f"{interval(r['ci_low'], r['ci_high'], k, diff=True)}"
             )
+        row["interval"] = INTERVAL_NAMES[grp["interval"].iloc[0]]
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -293,7 +309,8 @@ def convergence_chart(c: Comparison, outcome: str = "adoption_share") -> str | N
     ax.set_xlabel("replications")
     ax.set_ylabel(f"difference vs {c.labels[0]}, pp")
     ax.set_title(
-        "Adoption share at horizon: running paired difference and 95% interval", fontsize=10
+        "Adoption share at horizon: running paired difference, 95% t half-width (planning aid)",
+        fontsize=10,
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
@@ -348,7 +365,7 @@ def convergence_display(c: Comparison) -> pd.DataFrame:
     cv = c.convergence
     if cv.empty:
         return cv
-    from adoption_model.compare.core import OUTCOMES
+    from adoption_model.compare.tables import OUTCOMES
 
     kinds = {k: v[1] for k, v in OUTCOMES.items()}
     return pd.DataFrame(
@@ -399,8 +416,8 @@ def render_html(c: Comparison) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>{c.replications} replications per scenario with common random numbers "
         f"(comparison seed {c.seed}); horizon {c.scenarios[0].steps} months from "
-        f"{c.scenarios[0].start}. Intervals are 95% t-intervals of the mean across replicates; "
-        f"differences are paired by replicate against <b>{html.escape(c.labels[0])}</b>.</p>",
+        f"{c.scenarios[0].start}. {INTERVALS_TEXT} Differences are paired by replicate against "
+        f"<b>{html.escape(c.labels[0])}</b>.</p>",
         "<h2>Scenarios</h2><ul>",
     ]
     for label, sc in zip(c.labels, c.scenarios, strict=True):
@@ -496,9 +513,9 @@ def render_markdown(c: Comparison) -> str:
     out = [f"# Scenario comparison: {' vs '.join(c.labels)}", ""]
     out.append(
         f"{c.replications} replications per scenario with common random numbers (seed {c.seed}); "
-        f"horizon {c.scenarios[0].steps} months from {c.scenarios[0].start}. Intervals: 95% "
-        f"t-intervals across replicates; differences paired by replicate against "
-        f"**{c.labels[0]}**. Charts and maps: `report.html`."
+        f"horizon {c.scenarios[0].steps} months from {c.scenarios[0].start}. {INTERVALS_TEXT} "
+        f"Differences paired by replicate against **{c.labels[0]}**. Charts and maps: "
+        "`report.html`."
     )
     out += ["", "## Scenarios", ""]
     out += [f"- **{lab}**: {sc.description}" for lab, sc in zip(c.labels, c.scenarios, strict=True)]

@@ -26,6 +26,7 @@ from adoption_model.experiments.runner import BACKENDS, VOLATILE_COLUMNS, run_ex
 from adoption_model.experiments.spec import DesignConfig, Experiment, Factor, load_experiment
 from adoption_model.experiments.store import (
     ResultStore,
+    read_adoptions,
     read_experiment,
     read_nations,
     read_runs,
@@ -48,6 +49,7 @@ __all__ = [
     "parse_outcome",
     "point_means",
     "read_experiment",
+    "read_adoptions",
     "read_nations",
     "read_runs",
     "read_steps",

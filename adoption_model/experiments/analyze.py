@@ -1,7 +1,8 @@
 """Analysis: what an experiment's runs mean.
 
-* every design: per-point means of each outcome with 95% t-intervals across replicates
-  (:func:`point_means`);
+* every design: per-point means of each outcome with 95% intervals across replicates
+  (:func:`point_means`; percentile bootstrap for bounded outcomes, t otherwise, from
+  :mod:`adoption_model.experiments.stats`);
 * Sobol' designs: first-order and total indices with bootstrap confidence intervals
   (:func:`sobol_indices`, SALib's ``sobol.analyze``) on the per-point replicate means;
 * Morris designs: mu, mu* (with interval) and sigma of the elementary effects
@@ -31,46 +32,80 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from adoption_model.errors import InputError
+from adoption_model.experiments import stats
 from adoption_model.experiments.design import is_power_of_two, salib_problem, unit_sample
+from adoption_model.experiments.outcomes import parse_outcome
 from adoption_model.experiments.spec import DesignConfig, Factor
 from adoption_model.experiments.store import read_experiment, read_runs
 from adoption_model.fileio import atomic_text, atomic_write
 
 
+def bounded(expression: str) -> bool:
+    """Whether an outcome has a bounded range: every model column is a share in [0, 1] or a
+    non-negative count or amount, which every reducer keeps, except ``peak_change`` (a
+    one-step change, negative when adoption falls)."""
+    return parse_outcome(expression)[0] != "peak_change"
+
+
 def point_means(
-    runs: pd.DataFrame, outcomes: list[str], factors: list[str], level: float = 0.95
+    runs: pd.DataFrame,
+    outcomes: list[str] | dict[str, str],
+    factors: list[str],
+    level: float = 0.95,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Mean of each outcome at each design point with a t-interval across replicates.
+    """Mean of each outcome at each design point with an interval across replicates.
 
     Failed runs and NaN outcomes (e.g. a threshold never reached) are left out; ``n`` says
-    how many replicates each mean uses. One row per point and outcome.
+    how many replicates each mean uses. ``outcomes`` maps names to their expressions: a
+    bounded outcome (see :func:`bounded`) gets a percentile-bootstrap interval that stays in
+    its range, the others a t-interval (a plain list of names: t-intervals); the column
+    ``interval`` names the method. One row per point (and scenario, if the experiment has
+    several) and outcome.
     """
+    exprs = outcomes if isinstance(outcomes, dict) else dict.fromkeys(outcomes, "")
+    keys = ["scenario", "point"] if "scenario" in runs else ["point"]
     ok = runs[runs["status"] == "ok"]
+    by = keys if len(keys) > 1 else keys[0]  # scalar group keys for a plain design
+    first = runs.groupby(by, sort=True).first()
+    groups = list(ok.groupby(by, sort=True))
+    table: dict[str, dict[Any, tuple[float, float, str]]] = {}
+    for name, text in exprs.items():
+        method = stats.method_for(bounded=bool(text) and bounded(text))
+        cells: dict[Any, tuple[float, float, str]] = {}
+        if method == "bootstrap":  # points with every replicate: one vectorised bootstrap
+            full = [(k, g[name].to_numpy(dtype=float)) for k, g in groups]
+            width = max((len(y) for _, y in full), default=0)
+            batch = [(k, y) for k, y in full if len(y) == width and not np.isnan(y).any()]
+            if width >= 2 and batch:
+                low, high = stats.bootstrap_rows(
+                    np.vstack([y for _, y in batch]), stats.row_rng(seed, "points", name), level
+                )
+                cells = {
+                    k: (lo, hi, method) for (k, _), lo, hi in zip(batch, low, high, strict=True)
+                }
+        table[name] = cells
     rows = []
-    first = runs.groupby("point", sort=True).first()
-    for point, group in ok.groupby("point", sort=True):
-        for name in outcomes:
+    for point, group in groups:
+        for name, text in exprs.items():
+            method = stats.method_for(bounded=bool(text) and bounded(text))
             y = group[name].to_numpy(dtype=float)
-            y = y[~np.isnan(y)]
-            n = len(y)
-            mean = float(y.mean()) if n else np.nan
-            sd = float(y.std(ddof=1)) if n > 1 else np.nan
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
+            if point in table[name]:
+                low, high, _ = table[name][point]
+                iv = stats.Interval(*stats.t_interval(y, level)[:3], low, high, method)
+            else:
+                rng = stats.row_rng(seed, "points", name, *np.atleast_1d(point).tolist())
+                iv = stats.interval(y, method, rng=rng, level=level)
             rows.append(
                 {
-                    "point": int(point),
+                    **dict(zip(keys, np.atleast_1d(point).tolist(), strict=True)),
                     **{f: first.loc[point, f] for f in factors},
-                    "outcome": name,
-                    "n": n,
-                    "mean": mean,
-                    "sd": sd,
-                    "ci_low": mean - half,
-                    "ci_high": mean + half,
+                    "outcome": name, "n": iv.n, "mean": iv.mean, "sd": iv.sd,
+                    "ci_low": iv.low, "ci_high": iv.high, "interval": iv.method,
                 }
-            )
+            )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -170,7 +205,8 @@ def analyze(directory: str | Path, out: str | Path | None = None) -> dict[str, p
         raise InputError(f"{d}: holds no finished chunk of runs yet; run the sweep first")
     outcomes = list(exp.outcomes)
     factors = list(exp.factors) or sorted({k for p in exp.design.points or [] for k in p})
-    results: dict[str, pd.DataFrame] = {"point_means": point_means(runs, outcomes, factors)}
+    means = point_means(runs, dict(exp.outcomes), factors, seed=exp.seed)
+    results: dict[str, pd.DataFrame] = {"point_means": means}
     n_points = int(runs["point"].max()) + 1 if len(runs) else 0
     if exp.design.kind in ("sobol", "morris"):
         ok = runs[runs["status"] == "ok"]

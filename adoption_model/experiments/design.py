@@ -136,6 +136,8 @@ def design_points(factors: dict[str, Factor], design: DesignConfig, seed: int) -
     """
     if design.kind == "points":
         frame = pd.DataFrame(design.points)
+    elif design.kind == "full_factorial" and not factors:
+        frame = pd.DataFrame(index=range(1))  # nothing varies: one point, the base itself
     elif design.kind == "full_factorial":
         rows = list(itertools.product(*(grid_values(f) for f in factors.values())))
         frame = pd.DataFrame(rows, columns=list(factors))
@@ -152,20 +154,31 @@ def run_table(experiment: Experiment) -> pd.DataFrame:
     """Every run of an experiment: run_id, point, replicate, seed and the factor values.
 
     ``run_id = point * replications + replicate``; replicate ``r`` has the same seed at
-    every point (common random numbers).
+    every point (common random numbers). An experiment with several base ``scenarios``
+    crosses them with the design: a ``scenario`` column (index into ``scenarios``) comes
+    first and ``run_id = (scenario * points + point) * replications + replicate``, with the
+    same replicate seeds for every scenario.
+
+    Seeds are int64 (63-bit values from :func:`replicate_seeds`, exact); read them by
+    column (``table["seed"]``), not through a row of mixed dtypes, which pandas would turn
+    into float64 and round to 53 bits.
     """
     points = design_points(experiment.factors, experiment.design, experiment.seed)
     reps = experiment.replications
-    seeds = replicate_seeds(experiment.seed, reps)
+    seeds = np.array(replicate_seeds(experiment.seed, reps), dtype=np.int64)
     n = len(points)
+    k = max(1, len(experiment.scenarios))
     table = pd.DataFrame(
         {
-            "run_id": np.arange(n * reps, dtype=np.int64),
-            "point": np.repeat(np.arange(n, dtype=np.int64), reps),
-            "replicate": np.tile(np.arange(reps, dtype=np.int64), n),
-            "seed": np.tile(np.array(seeds, dtype=np.uint64), n).astype(np.int64),
+            "run_id": np.arange(k * n * reps, dtype=np.int64),
+            "scenario": np.repeat(np.arange(k, dtype=np.int64), n * reps),
+            "point": np.tile(np.repeat(np.arange(n, dtype=np.int64), reps), k),
+            "replicate": np.tile(np.arange(reps, dtype=np.int64), k * n),
+            "seed": np.tile(seeds, k * n),
         }
     )
+    if not experiment.scenarios:
+        table = table.drop(columns="scenario")
     values = points.loc[table["point"]].reset_index(drop=True)
     return pd.concat([table, values], axis=1)
 

@@ -82,8 +82,17 @@ def _peak_change(s: pd.Series) -> float:
     return float(np.diff(s.to_numpy(dtype=float)).max()) if len(s) > 1 else 0.0
 
 
-def _time_to(s: pd.Series, level: float) -> float:
-    hit = np.flatnonzero(s.to_numpy(dtype=float) >= level)
+def time_to(s: pd.Series | np.ndarray, level: float) -> float:
+    """First step (position from step 0) with a value ``>= level``; NaN if never.
+
+    The one ``time_to`` of the package: sweep outcomes, compare and the run summary use it.
+
+    Examples
+    --------
+    >>> time_to(np.array([0.0, 0.2, 0.6]), 0.5), time_to(np.array([0.0, 0.1]), 0.5)
+    (2.0, nan)
+    """
+    hit = np.flatnonzero(np.asarray(s, dtype=float) >= level)
     return float(hit[0]) if len(hit) else math.nan
 
 
@@ -102,7 +111,7 @@ REDUCERS: dict[str, tuple[Callable[..., float], int]] = {
     "sum": (_sum, 0),
     "at": (_at, 1),
     "peak_change": (_peak_change, 0),
-    "time_to": (_time_to, 1),
+    "time_to": (time_to, 1),
     "first_step": (_first_step, 0),
 }
 

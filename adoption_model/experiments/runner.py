@@ -53,10 +53,11 @@ VOLATILE_COLUMNS = ("duration_s", "host")
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run one simulation and reduce it; never raises for a model error.
 
-    ``task`` holds ``run_id``, ``seed``, ``base`` (scenario dict), ``overrides``,
-    ``outcomes``, ``keep_steps``, ``keep_nations``. Returns ``run_id``, ``status``,
-    ``error``, ``outcomes``, ``steps_run``, ``duration_s``, ``host`` and the ``steps`` and
-    ``nations`` frames (or None).
+    ``task`` holds ``run_id``, ``seed`` (a Python int, used as is), ``base`` (scenario
+    dict), ``overrides``, ``outcomes``, ``keep_steps``, ``keep_nations`` and optionally
+    ``keep_adoptions``. Returns ``run_id``, ``status``, ``error``, ``outcomes``,
+    ``steps_run``, ``duration_s``, ``host`` and the ``steps``, ``nations`` and ``adoptions``
+    frames (or None).
     """
     from adoption_model.runner import run
 
@@ -69,11 +70,14 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         "steps_run": -1,
         "steps": None,
         "nations": None,
+        "adoptions": None,
         "host": platform.node(),
     }
+    adoptions = bool(task.get("keep_adoptions", False))
     try:
-        overrides = {**task["overrides"], "output.nation_frame": bool(task["keep_nations"])}
-        result = run(task["base"], seed=int(task["seed"]), overrides=overrides)
+        keep = bool(task["keep_nations"]) or adoptions
+        overrides = {**task["overrides"], "output.nation_frame": keep}
+        result = run(task["base"], seed=task["seed"], overrides=overrides)
         frame = result.model_frame
         out["outcomes"] = evaluate_outcomes(task["outcomes"], frame)
         out["steps_run"] = int(frame["step"].iloc[-1])
@@ -84,6 +88,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         if task["keep_nations"] and result.nation_frame is not None:
             nf = result.nation_frame
             out["nations"] = nf.assign(run_id=np.int64(task["run_id"]))[["run_id", *nf.columns]]
+        if adoptions:
+            out["adoptions"] = adoption_frame(task["run_id"], result)
     except Exception as exc:  # a failing run is data, not a crash of the sweep
         out["status"] = "failed"
         out["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:2000]
@@ -93,11 +99,37 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: States in which a nation counts as an adopter (holds a reserve, mines, or both).
+ADOPTED_STATES = ("reserve", "mining", "both")
+
+
+def adoption_frame(run_id: int, result: Any) -> pd.DataFrame:
+    """Per nation that ever adopted: first adoption step and whether it holds at the horizon.
+
+    Columns ``run_id``, ``nation``, ``first_step`` (0: a starting adopter) and ``held``
+    (reserve or mining at the last step of the nation frame).
+    """
+    first = result.first_adoptions
+    nf = result.nation_frame
+    final = nf[nf["step"] == nf["step"].max()]
+    held = set(final.loc[final["state"].astype(str).isin(ADOPTED_STATES), "nation"].astype(str))
+    nations = first["nation"].astype(str).tolist()
+    steps = first["step"].astype(np.int64).tolist()
+    return pd.DataFrame(
+        {
+            "run_id": np.full(len(nations), run_id, dtype=np.int64),
+            "nation": nations,
+            "first_step": np.asarray(steps, dtype=np.int64),
+            "held": np.asarray([n in held for n in nations], dtype=bool),
+        }
+    )
+
+
 def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
     return {
         "run_id": task["run_id"], "status": "failed", "error": why,
         "outcomes": {k: math.nan for k in task["outcomes"]}, "steps_run": -1,
-        "steps": None, "nations": None, "host": "", "duration_s": math.nan,
+        "steps": None, "nations": None, "adoptions": None, "host": "", "duration_s": math.nan,
     }  # fmt: skip
 
 
@@ -227,7 +259,7 @@ _BACKENDS: dict[str, Callable[..., Iterator[dict[str, Any]]]] = {
 # -- the sweep -------------------------------------------------------------------------
 def _chunk_frames(
     table: pd.DataFrame, results: dict[int, dict[str, Any]], outcomes: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | None]]:
     ids = sorted(results)
     runs = table.loc[ids].reset_index(drop=True)
     res = [results[i] for i in ids]
@@ -238,13 +270,11 @@ def _chunk_frames(
     runs["steps_run"] = np.array([r["steps_run"] for r in res], dtype=np.int64)
     runs["duration_s"] = np.array([r["duration_s"] for r in res], dtype=float)
     runs["host"] = [r["host"] for r in res]
-    steps = [r["steps"] for r in res if r["steps"] is not None]
-    nations = [r["nations"] for r in res if r["nations"] is not None]
-    return (
-        runs,
-        pd.concat(steps, ignore_index=True) if steps else None,
-        pd.concat(nations, ignore_index=True) if nations else None,
-    )
+    parts: dict[str, pd.DataFrame | None] = {}
+    for part in ("steps", "nations", "adoptions"):
+        frames = [r[part] for r in res if r.get(part) is not None]
+        parts[part] = pd.concat(frames, ignore_index=True) if frames else None
+    return runs, parts
 
 
 def run_experiment(
@@ -297,10 +327,17 @@ def run_experiment(
     total_todo = sum(min(size, len(table) - k * size) for k in todo_chunks)
     if limit is not None:
         total_todo = min(total_todo, limit)
-    base = exp.base_scenario().to_dict()
+    bases = [sc.to_dict() for sc in exp.base_scenarios()]
     factors = list(exp.factors) or sorted({k for p in exp.design.points or [] for k in p})
     outcomes = dict(exp.outcomes)
     key = exp.digest()
+
+    # Column by column, never a row: a row of a frame with float columns is a float64
+    # Series, which would round a 63-bit seed to 53 bits (and integer factors to floats).
+    # ``tolist`` gives Python ints, floats and strings exactly as the table holds them.
+    seeds: list[int] = table["seed"].tolist()
+    which: list[int] = table["scenario"].tolist() if "scenario" in table else [0] * len(table)
+    values = {f: table[f].tolist() for f in factors}
 
     def tasks() -> Iterator[dict[str, Any]]:
         sent = 0
@@ -308,12 +345,11 @@ def run_experiment(
             for rid in range(k * size, min((k + 1) * size, len(table))):
                 if limit is not None and sent >= limit:
                     return
-                row = table.iloc[rid]
                 yield {
-                    "run_id": int(rid), "seed": int(row["seed"]), "base": base, "key": key,
-                    "overrides": {f: _native(row[f]) for f in factors},
+                    "run_id": int(rid), "seed": seeds[rid], "base": bases[which[rid]], "key": key,
+                    "overrides": {f: values[f][rid] for f in factors},
                     "outcomes": outcomes, "keep_steps": exp.store.steps,
-                    "keep_nations": exp.store.nations,
+                    "keep_nations": exp.store.nations, "keep_adoptions": exp.store.adoptions,
                 }  # fmt: skip
                 sent += 1
 
@@ -328,17 +364,13 @@ def run_experiment(
             failed += result["status"] != "ok"
             bar.advance(failed)
             if len(buffers[k]) == min(size, len(table) - k * size):
-                runs, steps, nations = _chunk_frames(table, buffers.pop(k), list(outcomes))
-                store.write_chunk(k, runs, steps, nations)
+                runs, parts = _chunk_frames(table, buffers.pop(k), list(outcomes))
+                store.write_chunk(k, runs, **parts)
     if store.completed_chunks() >= set(range(n_chunks)):
         return store.finish({"backend": backend, "workers": workers})
     from adoption_model.experiments.store import read_runs
 
     return read_runs(out)
-
-
-def _native(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class _Progress:

@@ -141,6 +141,9 @@ class StoreConfig(_Strict):
 
     steps: bool = True
     nations: bool = False
+    #: per run and nation: first adoption step and whether it holds at the horizon (small;
+    #: what compare's nation tables read)
+    adoptions: bool = False
     chunk_runs: int = Field(50, ge=1, le=100_000)
 
 
@@ -150,6 +153,9 @@ class Experiment(_Strict):
     name: str = "experiment"
     description: str = ""
     base: str | dict[str, Any] = "baseline"
+    #: several base scenarios run with the same design and replicate seeds (a comparison);
+    #: ``set`` applies to each, runs.parquet gets a ``scenario`` column (index in this list)
+    scenarios: list[str | dict[str, Any]] = Field(default_factory=list)
     seed: int = Field(0, ge=0)
     replications: int = Field(1, ge=1, le=1_000_000)
     set: dict[str, Any] = Field(default_factory=dict)
@@ -164,7 +170,7 @@ class Experiment(_Strict):
         both = set(self.uncertainties) & set(self.levers)
         if both:
             raise ValueError(f"{sorted(both)[0]!r} is both an uncertainty and a lever; keep one")
-        if not self.factors and self.design.kind != "points":
+        if not self.factors and self.design.kind != "points" and not self.scenarios:
             raise ValueError("no uncertainties or levers; add at least one factor to vary")
         if self.design.kind in ("sobol", "morris"):
             discrete = [k for k, f in self.factors.items() if f.is_discrete]
@@ -190,6 +196,12 @@ class Experiment(_Strict):
     def base_scenario(self) -> Scenario:
         """The base scenario with ``set`` applied."""
         return load_scenario(self.base if isinstance(self.base, dict) else None, self.set)
+
+    def base_scenarios(self) -> list[Scenario]:
+        """Every base scenario with ``set`` applied: ``scenarios``, or ``[base]``."""
+        if not self.scenarios:
+            return [self.base_scenario()]
+        return [load_scenario(s if isinstance(s, dict) else None, self.set) for s in self.scenarios]
 
 
 def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> Experiment:
@@ -230,12 +242,19 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
     except InputError as exc:
         raise InputError(f"set: {exc}{where}") from None
     _check_factors(exp, scenario, where)
+    expanded = []
+    for i, item in enumerate(exp.scenarios):
+        try:
+            data = _resolve_base(item, here, where) if isinstance(item, str) else item
+            expanded.append(load_scenario(data, exp.set).to_dict())
+        except InputError as exc:
+            raise InputError(f"scenarios[{i}]: {exc}{where}") from None
     for name, text in exp.outcomes.items():
         try:
             parse_outcome(text)
         except InputError as exc:
             raise InputError(f"outcomes.{name}: {exc}{where}") from None
-    resolved = exp.model_copy(update={"base": scenario.to_dict(), "set": {}})
+    resolved = exp.model_copy(update={"base": scenario.to_dict(), "set": {}, "scenarios": expanded})
     return resolved
 
 

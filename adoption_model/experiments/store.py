@@ -7,6 +7,8 @@ Layout::
     DIR/runs/part-00000.parquet    runs 0..C-1 (C = store.chunk_runs), one row per run
     DIR/steps/part-00000.parquet   per-step model frame of the same runs (run_id, step, ...)
     DIR/nations/part-00000.parquet per-nation frames, only with store.nations = true
+    DIR/adoptions/part-00000.parquet first adoption and holding per run and nation, only
+                               with store.adoptions = true
     DIR/runs.parquet           every run sorted by run_id, written when the sweep completes
 
 Chunk ``k`` holds runs ``k*C .. (k+1)*C-1`` whatever the backend or the order runs finish
@@ -26,16 +28,50 @@ from typing import Any
 
 import pandas as pd
 
+from adoption_model import __version__
 from adoption_model.errors import InputError
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.fileio import atomic_text, atomic_write
 
 PART = "part-{:05d}.parquet"
-PARTS = ("steps", "nations", "runs")  # write order: runs last (the chunk's commit marker)
+#: The key of the provenance in every Parquet file's schema metadata.
+META_KEY = b"adoption_model.provenance"
+PARTS = ("steps", "nations", "adoptions", "runs")  # runs last: the chunk's commit marker
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame, provenance: dict[str, Any]) -> None:
+    """Write ``frame`` to ``path`` atomically with ``provenance`` in its schema metadata.
+
+    The package and its version are added; the rest (experiment or scenario digests, seeds)
+    is the caller's. Read it back with :func:`read_provenance`, with pandas as
+    ``pd.read_parquet(path).attrs["provenance"]`` or with pyarrow as
+    ``json.loads(pyarrow.parquet.read_schema(path).metadata[META_KEY])``. The one writer of
+    the Parquet files of the store, the runner and compare.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = {"package": "adoption-model", "version": __version__, **provenance}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    text = json.dumps(meta).encode()
+    # PANDAS_ATTRS is where pandas (>= 2.1) keeps DataFrame.attrs in a Parquet file: it
+    # restores them on read, so pd.read_parquet(path).attrs["provenance"] is the same record
+    attrs = json.dumps({**frame.attrs, "provenance": meta}).encode()
+    schema_meta = {**(table.schema.metadata or {}), META_KEY: text, b"PANDAS_ATTRS": attrs}
+    table = table.replace_schema_metadata(schema_meta)
+    atomic_write(Path(path), lambda p: pq.write_table(table, p))
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance a Parquet file carries in its schema metadata (empty if none)."""
+    import pyarrow.parquet as pq
+
+    raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
+    return json.loads(raw) if raw else {}
 
 
 class ResultStore:
@@ -55,6 +91,14 @@ class ResultStore:
         self.experiment = experiment
         self.hash = experiment.digest()
         self.chunk_runs = experiment.store.chunk_runs
+        self.provenance = {
+            "experiment": experiment.name,
+            "experiment_digest": self.hash,
+            "seed": experiment.seed,
+            "replications": experiment.replications,
+            "seeds": "replicate_seeds(seed, replications); each run's in the seed column",
+            "scenario_digests": [sc.digest() for sc in experiment.base_scenarios()],
+        }
 
     # -- opening ------------------------------------------------------------------------
     def check(self) -> None:
@@ -86,14 +130,14 @@ class ResultStore:
 
         self.check()
         try:
-            for part in ("runs", "steps", "nations"):
+            for part in PARTS:
                 (self.dir / part).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{self.dir}: cannot create the output directory ({exc})") from None
         for tmp in self.dir.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         done = self.completed_chunks()
-        for part in ("steps", "nations"):
+        for part in PARTS[:-1]:
             for f in (self.dir / part).glob("part-*.parquet"):
                 if int(f.stem.split("-")[1]) not in done:
                     f.unlink()
@@ -123,19 +167,20 @@ class ResultStore:
         runs: pd.DataFrame,
         steps: pd.DataFrame | None = None,
         nations: pd.DataFrame | None = None,
+        adoptions: pd.DataFrame | None = None,
     ) -> None:
-        """Write chunk ``k`` (steps and nations first, runs last), each file atomically."""
+        """Write chunk ``k`` (steps, nations, adoptions first, runs last), each atomically."""
         name = PART.format(k)
-        for part, frame in (("steps", steps), ("nations", nations), ("runs", runs)):
+        frames = {"steps": steps, "nations": nations, "adoptions": adoptions, "runs": runs}
+        for part, frame in frames.items():
             if frame is not None:
-                atomic_write(
-                    self.dir / part / name, lambda p, f=frame: f.to_parquet(p, index=False)
-                )
+                meta = {**self.provenance, "part": part, "chunk": k}
+                write_parquet(self.dir / part / name, frame, meta)
 
     def finish(self, session: dict[str, Any] | None = None) -> pd.DataFrame:
         """Write ``runs.parquet`` (all runs sorted by run_id) and close the session."""
         runs = read_parts(self.dir / "runs").sort_values("run_id").reset_index(drop=True)
-        atomic_write(self.dir / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
+        write_parquet(self.dir / "runs.parquet", runs, {**self.provenance, "part": "runs"})
         prov_path = self.dir / "provenance.json"
         prov = json.loads(prov_path.read_text(encoding="utf-8"))
         prov["sessions"][-1].update({"finished": _now(), **(session or {})})
@@ -177,6 +222,13 @@ def read_nations(directory: str | Path) -> pd.DataFrame:
     d = Path(directory)
     _require(d)
     return read_parts(d / "nations")
+
+
+def read_adoptions(directory: str | Path) -> pd.DataFrame:
+    """First adoption and holding per run and nation (only with ``store.adoptions = true``)."""
+    d = Path(directory)
+    _require(d)
+    return read_parts(d / "adoptions")
 
 
 def read_experiment(directory: str | Path) -> Experiment:
