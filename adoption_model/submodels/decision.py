@@ -189,8 +189,9 @@ def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     action = (u[..., None] >= cum).sum(axis=-1)
     action = np.minimum(action, 3)
     # rounding can leave u above the last cumulative value: fall back to holding
-    bad = np.take_along_axis(probabilities, action[..., None], axis=-1)[..., 0] == 0.0
-    action[bad] = HOLD
+    flat = probabilities.reshape(-1, 4)
+    bad = flat[np.arange(flat.shape[0]), action.ravel()] == 0.0
+    action[bad.reshape(action.shape)] = HOLD
     return action
 
 
