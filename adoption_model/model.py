@@ -33,6 +33,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
 from adoption_model.network import InfluenceNetwork
@@ -130,8 +131,6 @@ class AdoptionModel(mesa.Model):
         self.recorder = Recorder(self.n, sc.steps, self.keep_nations, self.classic)
 
         # the Mesa agents: thin views on the arrays
-        from adoption_model.agents import Nation
-
         self.nations = [Nation(self, i) for i in range(self.n)]
         # Mesa 3.3.1 keeps every model ever built reachable through Agent._ids
         # (projectmesa/mesa issue 3179); all agents exist now, so drop the entry.
