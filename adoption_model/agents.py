@@ -1,19 +1,25 @@
 """The Nation agent: one sovereign country, the readable face of one row of the model.
 
 A :class:`Nation` is a Mesa agent whose attributes (``holdings``, ``reserve``, ``mining``,
-``reserves_usd`` ...) read and write its row of the model's state arrays, so inspecting
+``reserves_usd`` ...) read and write its entry of the model's state arrays, so inspecting
 ``model.nations[i].holdings`` always shows the truth, whichever engine runs.
 
 Under ``engine="agents"`` each nation also runs the model itself, in plain Mesa idiom and
-one short method per thing a nation does:
+one short method per thing a nation does, each calling the scalar reference of its
+submodel (docs/ODD.md section 7; the vectorised function sits beside it in the same file):
 
-- :meth:`Nation.look_at_neighbours` gathers its signal m_i from its in-neighbours;
-- :meth:`Nation.decide` applies the decision rule to what it sees;
-- :meth:`Nation.commit` switches policy (after every nation has decided: synchronous);
-- :meth:`Nation.act` buys toward its reserve target, mines, sells and faces IMF audits.
+- :meth:`Nation.look_at_neighbours` gathers its signal m_i from its in-neighbours
+  (:func:`adoption_model.submodels.signal.look_at_neighbours`, 7.1);
+- :meth:`Nation.decide` applies the model's decision rule to what it sees (7.2);
+- :meth:`Nation.commit` switches policy after every nation has decided (synchronous;
+  :func:`adoption_model.submodels.decision.commit_one`);
+- :meth:`Nation.act` buys toward its reserve target (7.4), mines (7.3), sells (7.4) and
+  faces IMF audits (7.5).
 
-This engine is the reference the vectorised engine is checked against: both give
-bit-identical trajectories for the same scenario and seed.
+Policy changes go through the state transitions of :mod:`adoption_model.state` (the
+verbs :meth:`Nation.pay`, :meth:`Nation.stop_mining` ... are one-line calls for this
+nation's row). This engine is the reference the vectorised engine is checked against:
+both give bit-identical trajectories for the same scenario and seed.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from adoption_model import mining, rules
 from adoption_model.state import STATE_NAMES
+from adoption_model.submodels import decision, imf, mining, reserve, signal
 
 if TYPE_CHECKING:
     from adoption_model.model import AdoptionModel
@@ -109,79 +115,39 @@ class Nation(mesa.Agent):
             self._in = (idx.tolist(), w.tolist())
         return self._in
 
-    # -- the per-agent engine -----------------------------------------------------------
+    # -- the per-agent engine: signal and decision (7.1, 7.2) ---------------------------
+    def _neighbours(self) -> tuple[list[int] | None, list[float] | None]:
+        if self.model.network.matrix is None:  # complete graph: the mean field
+            return None, None
+        return self.in_neighbours()
+
     def look_at_neighbours(self) -> float:
         """m_i: influence-weighted share of in-neighbours that have adopted.
 
         Summed neighbour by neighbour in the graph's stored order, on the start-of-step
         state. On the complete graph (mean field) it is the global share.
         """
-        model = self.model
-        adopted = model.adopted_now
-        if model.network.matrix is None:
-            return model.n_adopted_now / model.n
-        idx, w = self.in_neighbours()
-        num = 0.0
-        den = 0.0
-        for j, wj in zip(idx, w, strict=True):
-            num += wj * adopted[j]
-            den += wj * 1.0
-        return num / den if den > 0 else 0.0
+        idx, w = self._neighbours()
+        return signal.look_at_neighbours(idx, w, self.model.signals, self.model.n)
 
     def count_new_adopter_neighbours(self) -> float:
         """How many in-neighbours adopted in the previous step (cascade rule)."""
-        model = self.model
-        if model.network.matrix is None:
-            return float(model.new_prev.sum())
-        idx, _ = self.in_neighbours()
-        count = 0.0
-        for j in idx:
-            count += 1.0 * model.new_prev[j]
-        return count
+        return signal.count_new_adopter_neighbours(self._neighbours()[0], self.model.signals)
 
     def decide(self) -> None:
-        """Choose this month's action with the scenario's rule (state does not change yet)."""
+        """Choose this month's action with the model's rule (state does not change yet)."""
         model = self.model
-        i = np.array([self.index])
+        rule = model.rule
+        counts = np.array([self.count_new_adopter_neighbours()]) if rule.uses_counts else None
         peer = np.array([self.look_at_neighbours()])
-        counts = None
-        if model.live.rule.kind == "cascade":
-            counts = np.array([self.count_new_adopter_neighbours()])
-        model.decide_rows(i, peer, counts)
+        rule.decide(model.live, model.state, np.array([self.index]), peer, model.signals, counts)
 
     def commit(self) -> None:
         """Switch policy according to the action chosen in :meth:`decide`."""
-        sc, t = self.model.live, self.model.steps
-        action = self.action
-        if action == rules.ADOPT:
-            self.reserve = True
-            self.sold_out = False
-            self.policy_since = t
-            self.buy_usd_month = (
-                sc.adoption.target_share * self.reserves_usd / sc.adoption.purchase_months
-            )
-            self.buy_months_left = sc.adoption.purchase_months
-        elif action == rules.MINE:
-            self.mining = True
-            self.mining_mw = sc.mining.allocation_share * self.energy_surplus_mw
-            self.negative_months = 0
-            self.policy_since = t
-        elif action == rules.SELL:
-            self.start_selling()
+        model = self.model
+        decision.commit_one(model.state, self.index, self.action, model.steps, model.live)
 
-    def start_selling(self) -> None:
-        """Leave the reserve policy and sell: all at once under a sale law, else in tranches."""
-        self.reserve = False
-        self.buy_months_left = 0
-        self.program_months_left = 0
-        self.selling = True
-        self.sold_out = True
-        self.policy_since = self.model.steps
-        if self.seized_mandate:
-            self.sell_btc_month = self.holdings
-        else:
-            self.sell_btc_month = self.holdings / self.model.live.selling.months
-
+    # -- the per-agent engine: acts (7.3-7.5) -------------------------------------------
     def act(self) -> None:
         """Carry out this month's policy: buy, mine, sell, then face an IMF audit."""
         self.buy()
@@ -191,69 +157,47 @@ class Nation(mesa.Agent):
 
     def buy(self) -> None:
         """Buy this month's tranche toward the reserve target, and any dated programme."""
-        model = self.model
-        price = model.world.price
-        frozen = model.steps < self.freeze_until
-        if self.reserve and self.buy_months_left > 0 and not frozen:
-            usd = min(self.buy_usd_month, self.reserves_usd)
-            self._pay(usd, usd / price)
-            self.buy_months_left = self.buy_months_left - 1
-        if self.program_months_left > 0 and not frozen:
-            usd = min(self.program_btc_month * price, self.reserves_usd)
-            self._pay(usd, usd / price)
-            self.program_months_left = self.program_months_left - 1
-
-    def _pay(self, usd: float, btc: float) -> None:
-        self.holdings = self.holdings + btc
-        self.reserves_usd = self.reserves_usd - usd
-        self.cost_basis_usd = self.cost_basis_usd + usd
-        self.bought = self.bought + btc
+        reserve.buy_one(self, self.model.steps, self.model.world.price)
 
     def mine(self) -> None:
         """Earn this month's share of block rewards; stop after months of negative margin."""
-        if not self.mining:
-            return
-        model, cfg = self.model, self.model.live.mining
-        earned = (
-            mining.hashrate_th(self.mining_mw, model.world.efficiency_j_per_th) * model.btc_per_th
-        )
-        self.holdings = self.holdings + earned
-        self.mined = self.mined + earned
-        if mining.margin(model.revenue_mwh_after, self.energy_cost_usd_mwh) < 0:
-            self.negative_months = self.negative_months + 1
-            if self.negative_months >= cfg.stop_after_months:
-                self.mining = False
-                self.mining_mw = 0.0
-                self.negative_months = 0
-        else:
-            self.negative_months = 0
+        model = self.model
+        eff, stop_after = model.world.efficiency_j_per_th, model.live.mining.stop_after_months
+        mining.mine_one(self, model.market, eff, stop_after)
 
     def sell(self) -> None:
         """Sell this month's tranche; the proceeds return to FX reserves."""
-        if not self.selling:
-            return
-        amount = min(self.sell_btc_month, self.holdings)
-        if self.holdings > 0:
-            share = amount / self.holdings
-            self.cost_basis_usd = self.cost_basis_usd - self.cost_basis_usd * share
-        self.holdings = self.holdings - amount
-        self.reserves_usd = self.reserves_usd + amount * self.model.world.price
-        self.sold = self.sold + amount
-        if self.holdings <= 1e-9:
-            self.holdings = 0.0
-            self.cost_basis_usd = 0.0
-            self.selling = False
+        reserve.sell_one(self, self.model.world.price)
 
     def face_imf_audit(self) -> None:
         """A programme country that accumulated BTC this month may be caught by an audit."""
-        model = self.model
-        accumulated = self.bought + self.mined > 0
-        if self.programme and accumulated and model._u_audit[self.index] < model.p_detect:
-            self.detected = True
-            self.reserves_usd = (
-                self.reserves_usd - self.reserves_usd * model.live.imf.tranche_share_of_reserves
-            )
-            self.freeze_until = model.steps + 1 + model.live.imf.freeze_months
+        model, cfg = self.model, self.model.live.imf
+        u = model.rule.u_audit[self.index]
+        imf.audit_one(
+            self,
+            u,
+            model.signals.p_detect,
+            model.steps,
+            cfg.tranche_share_of_reserves,
+            cfg.freeze_months,
+        )
+
+    # -- verbs: the state transitions for this nation's row -----------------------------
+    def pay(self, usd: float, price: float) -> None:
+        """Buy ``usd`` worth of BTC at ``price``, paid from FX reserves."""
+        self.model.state.pay(self.index, usd, price)
+
+    def stop_mining(self) -> None:
+        """Stop mining and release the megawatts."""
+        self.model.state.stop_mining(self.index)
+
+    def end_sale(self) -> None:
+        """The last tranche is sold."""
+        self.model.state.end_sale(self.index)
+
+    def freeze_purchases(self, until: int) -> None:
+        """No purchases before step ``until`` (an IMF detection)."""
+        self.model.state.freeze_purchases(self.index, until)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Nation({self.code}, {self.state}, {self.holdings:,.0f} BTC)"

@@ -81,9 +81,10 @@ class NetworkConfig(_Strict):
 
 
 class LogitCoefficients(_Strict):
-    """Coefficients of the multinomial-logit utilities (MODEL.md section 4).
+    """Coefficients of the multinomial-logit utilities (docs/ODD.md section 7.2).
 
-    ``U_hold = 0``; the three other options sum named terms (see :mod:`adoption_model.rules`).
+    ``U_hold = 0``; the three other options sum named terms
+    (see :mod:`adoption_model.submodels.decision`).
     Defaults are calibrated so that the 2025 world sees roughly one new adopter a year
     before contagion; their rationale is in ``docs/ODD.md``.
     """

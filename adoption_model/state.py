@@ -1,8 +1,20 @@
-"""Nation state held as arrays on the model (one row per nation).
+"""Nation state held as arrays on the model (one entry per nation), and its transitions.
 
 The vectorised engine updates these arrays in one synchronous step; the Mesa ``Nation``
-agents are thin views whose attributes read and write their row. Policy states are coded
-for output and the view:
+agents are thin views whose attributes read and write their entry. The transitions
+(:meth:`NationState.start_reserve`, :meth:`~NationState.start_mining`,
+:meth:`~NationState.stop_mining`, :meth:`~NationState.leave_reserve`,
+:meth:`~NationState.start_sale`, :meth:`~NationState.end_sale`, :meth:`~NationState.sell_out`,
+:meth:`~NationState.start_programme`, :meth:`~NationState.freeze_purchases` and
+:meth:`~NationState.pay`) are the only code that writes the policy state (docs/ODD.md
+section 2); decisions, acts and dated events all go through them, and both engines call the
+very same methods (the vectorised engine with index arrays, an agent with its own index).
+
+``sel`` selects nations along the last axis: an integer, an index array or a boolean mask.
+Every transition is written with ``array[sel]``, so a boolean mask of the full shape also
+works for state arrays with a leading replicate axis ``(R, n)``.
+
+Policy states are coded for output and the view:
 
 =====  =========  ===========================================
 code   name       meaning
@@ -23,6 +35,9 @@ import numpy as np
 import pandas as pd
 
 STATE_NAMES = ("none", "reserve", "mining", "both", "sold out")
+
+#: A selection of nations along the last axis: an index, an index array, a mask or a slice.
+Sel = int | slice | np.ndarray
 
 
 @dataclass
@@ -125,13 +140,90 @@ class NationState:
 
     @property
     def adopted(self) -> np.ndarray:
-        """Holds a reserve or mines: what neighbours count as adoption (MODEL.md step 2)."""
+        """Holds a reserve or mines: what neighbours count as adoption (docs/ODD.md 7.1)."""
         return self.reserve | self.mining
 
     def state_code(self) -> np.ndarray:
         """Policy state codes (see the module table)."""
         code = self.reserve.astype(np.int8) + 2 * self.mining.astype(np.int8)
         return np.where((code == 0) & self.sold_out, 4, code).astype(np.int8)
+
+    def clear_flows(self) -> None:
+        """This month's flows start at zero (events and acts add to them)."""
+        self.bought[...] = 0.0
+        self.mined[...] = 0.0
+        self.sold[...] = 0.0
+        self.detected[...] = False
+
+    # ---- transitions: the only writers of the policy state ----------------------------
+    def start_reserve(self, sel: Sel, t: int, target_share: float, purchase_months: int) -> None:
+        """Adopt a reserve at step ``t`` and plan to buy ``target_share`` of FX reserves.
+
+        The plan buys in equal USD tranches over ``purchase_months`` (docs/ODD.md 7.4).
+        """
+        self.reserve[sel] = True
+        self.sold_out[sel] = False
+        self.selling[sel] = False
+        self.policy_since[sel] = t
+        self.buy_usd_month[sel] = target_share * self.reserves_usd[sel] / purchase_months
+        self.buy_months_left[sel] = purchase_months
+
+    def start_mining(self, sel: Sel, t: int, mw: np.ndarray | float) -> None:
+        """Start mining at step ``t`` with ``mw`` megawatts (docs/ODD.md 7.3)."""
+        self.mining[sel] = True
+        self.mining_mw[sel] = mw
+        self.negative_months[sel] = 0
+        self.policy_since[sel] = t
+
+    def stop_mining(self, sel: Sel) -> None:
+        """Stop mining after months of negative margin: the megawatts are released."""
+        self.mining[sel] = False
+        self.mining_mw[sel] = 0.0
+        self.negative_months[sel] = 0
+
+    def leave_reserve(self, sel: Sel, t: int) -> None:
+        """Drop the reserve policy and every purchase plan at step ``t``: sold out."""
+        self.reserve[sel] = False
+        self.buy_months_left[sel] = 0
+        self.program_months_left[sel] = 0
+        self.sold_out[sel] = True
+        self.policy_since[sel] = t
+
+    def start_sale(self, sel: Sel, t: int, months: int) -> None:
+        """Leave the reserve and sell: all at once under a sale law, else over ``months``."""
+        self.leave_reserve(sel, t)
+        self.selling[sel] = True
+        self.sell_btc_month[sel] = np.where(
+            self.seized_mandate[sel], self.holdings[sel], self.holdings[sel] / months
+        )
+
+    def sell_out(self, sel: Sel, t: int) -> None:
+        """Sold at once (a dated ``sell`` event): out of the reserve, no tranches pending."""
+        self.leave_reserve(sel, t)
+        self.selling[sel] = False
+
+    def end_sale(self, sel: Sel) -> None:
+        """The last tranche is sold: nothing left to sell (dust below 1e-9 BTC cleared)."""
+        self.holdings[sel] = 0.0
+        self.cost_basis_usd[sel] = 0.0
+        self.selling[sel] = False
+
+    def start_programme(self, sel: Sel, btc: float, months: int) -> None:
+        """A dated purchase programme: ``btc`` in equal monthly tranches over ``months``."""
+        self.program_btc_month[sel] = btc / months
+        self.program_months_left[sel] = months
+
+    def freeze_purchases(self, sel: Sel, until: int) -> None:
+        """No purchases before step ``until`` (an IMF detection, docs/ODD.md 7.5)."""
+        self.freeze_until[sel] = until
+
+    def pay(self, sel: Sel, usd: np.ndarray | float, price: float) -> None:
+        """Buy ``usd`` worth of BTC at ``price``, paid from FX reserves (at cost)."""
+        btc = usd / price
+        self.holdings[sel] += btc
+        self.reserves_usd[sel] -= usd
+        self.cost_basis_usd[sel] += usd
+        self.bought[sel] += btc
 
     def names(self) -> list[str]:
         """Names of the array fields."""

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adoption_model import rules
 from adoption_model.calibration import likelihood as L
 from adoption_model.calibration.panel import load_panel
 from adoption_model.scenario import LogitCoefficients
+from adoption_model.submodels import decision as rules
 
 #: Known coefficients for the synthetic panel: intercepts high enough for many events.
 TRUE = {

@@ -148,7 +148,7 @@ def test_discretionary_sale_in_equal_tranches() -> None:
         ],
     }
     m = AdoptionModel(seed=1, overrides=over)
-    m._start_sale(np.array([m.resolve_nation("CHN")]))
+    m.state.start_sale(np.array([m.resolve_nation("CHN")]), m.steps, m.live.selling.months)
     m.run_model()
     chn = m.nation_frame().query("nation == 'CHN'")
     sold = chn.loc[chn["sold"] > 0, "sold"].to_numpy()

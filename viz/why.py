@@ -1,9 +1,9 @@
 """The why panel: one nation's attributes, its neighbours' states and its last decision.
 
 The decision comes from :meth:`AdoptionModel.explain`: each utility term (in the plain-words
-labels of :data:`adoption_model.rules.TERM_LABELS`) for adopting, mining and selling, the
-probabilities of the four actions, and the action taken. Everything is written so that a
-student can read it aloud.
+labels of :data:`adoption_model.submodels.decision.TERM_LABELS`) for adopting, mining and
+selling, the probabilities of the four actions, and the action taken. Everything is written
+so that a student can read it aloud.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import solara
 from mesa.visualization.utils import update_counter
 
-from adoption_model import rules
 from adoption_model.state import STATE_NAMES
+from adoption_model.submodels import decision as rules
 from viz import STATE_COLOURS, STATE_MEANINGS, per_model, per_step
 from viz.map import fmt_money
 from viz.text import MARKDOWN_CLASSES, paragraph

@@ -10,12 +10,12 @@ closed form::
     P(hold) = (1 - r) + r * p_hold
 
 and the log-likelihood is the sum over nation-months. The utility terms are computed with
-the model's own code: :meth:`adoption_model.model.AdoptionModel.logit_inputs` (called on a
+the model's own code: :func:`adoption_model.submodels.decision.logit_inputs` (called on a
 read-only view of the panel, so the model's covariate definitions and option availability
-apply unchanged) and :func:`adoption_model.rules.logit_terms`. The utilities are linear in
-the coefficients; the design matrix is read off ``logit_terms`` one unit coefficient at a
-time, and linearity is checked, so a redefinition of the covariates in the model flows
-through without a copy here.
+apply unchanged) and :func:`adoption_model.submodels.decision.logit_terms`. The utilities
+are linear in the coefficients; the design matrix is read off ``logit_terms`` one unit
+coefficient at a time, and linearity is checked, so a redefinition of the covariates in the
+model flows through without a copy here.
 
 Identification: ``lambda`` multiplies every coefficient, so it is fixed at the model's
 default (1) and the coefficients are estimated on that scale. With rare events
@@ -29,17 +29,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from adoption_model import imf, mining, rules
 from adoption_model.errors import InputError
-from adoption_model.model import AdoptionModel
 from adoption_model.scenario import LogitCoefficients, Scenario
+from adoption_model.submodels import decision as rules
+from adoption_model.submodels import imf, mining
+from adoption_model.submodels.signal import Signals
 
 #: Coefficient names in the order of the parameter vector.
 NAMES: tuple[str, ...] = tuple(LogitCoefficients.model_fields)
@@ -53,14 +53,14 @@ PRIOR_DRIVEN_RATIO = 0.8
 
 # ----------------------------------------------------------------------------- design
 class _PanelView:
-    """The attributes :meth:`AdoptionModel.logit_inputs` reads, taken from one panel month.
+    """The state :func:`~adoption_model.submodels.decision.logit_inputs` reads (one month).
 
     Any attribute the model starts reading that the panel does not provide raises an error
     naming it, so a redefinition of the model's inputs cannot be silently ignored.
     """
 
     def __init__(self, rows: pd.DataFrame, sc: Scenario) -> None:
-        st = SimpleNamespace(
+        self._attrs = dict(
             reserves_usd=rows.reserves_usd.to_numpy(float),
             imports_usd_month=rows.imports_usd_month.to_numpy(float),
             debt_pct_gdp=rows.debt_pct_gdp.to_numpy(float),
@@ -87,21 +87,25 @@ class _PanelView:
             float(first.btc_hashrate_ths),
         )
         credit = rows.imf_credit_pct_quota.fillna(0.0).to_numpy(float)
-        self._attrs = {
-            "state": st,
-            "live": sc,
-            "steps": 0,
-            "world": SimpleNamespace(imf_stance=sc.imf.stance, price=price),
-            "exposure": imf.exposure(
+        none = np.zeros(len(rows), dtype=bool)  # adoption signals are not read by the logit
+        self.signals = Signals(
+            adopted=none,
+            adopted_f=none.astype(float),
+            n_adopted=0.0,
+            new_prev=none.astype(float),
+            t=0,
+            price=price,
+            world_share=float(first.world_share_adopted),
+            momentum=math.tanh(float(first.btc_log_return_momentum)),
+            revenue_mwh=mining.revenue_per_mwh(per_th, float(first.btc_price_mean_usd), eff),
+            imf_stance=sc.imf.stance,
+            exposure=imf.exposure(
                 credit,
                 rows.imf_programme_active.to_numpy(bool),
                 sc.imf.exposure_full_at_pct_quota,
                 sc.imf.programme_floor,
             ),
-            "world_share": float(first.world_share_adopted),
-            "momentum": math.tanh(float(first.btc_log_return_momentum)),
-            "revenue_mwh": mining.revenue_per_mwh(per_th, float(first.btc_price_mean_usd), eff),
-        }
+        )
 
     def __getattr__(self, name: str) -> Any:
         attrs = self.__dict__.get("_attrs", {})
@@ -162,7 +166,8 @@ def design_from_panel(panel: pd.DataFrame, scenario: Scenario | None = None) -> 
     for _, rows in panel.groupby("month", sort=True):
         idx = rows.index.to_numpy()
         view = _PanelView(rows, sc)
-        x = AdoptionModel.logit_inputs(view, slice(None), rows.peer_adopted.to_numpy(float))
+        peer = rows.peer_adopted.to_numpy(float)
+        x = rules.logit_inputs(view, slice(None), peer, view.signals, sc.mining.allocation_share)
         base = rules.sum_terms(rules.logit_terms(x, zero))
         for j, c in enumerate(unit):
             X[idx, :, j] = rules.sum_terms(rules.logit_terms(x, c)) - base

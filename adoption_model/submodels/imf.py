@@ -1,4 +1,4 @@
-"""IMF pressure and audits of programme countries.
+"""IMF pressure and audits of programme countries (docs/ODD.md section 7.5).
 
 The IMF's stance ``s`` in [0, 1] is a scenario parameter that events can change. A nation's
 exposure grows with its IMF credit outstanding (share of quota), reaching 1 at
@@ -11,11 +11,19 @@ fall by ``imf.tranche_share_of_reserves``) and freezes purchases for ``imf.freez
 This follows the El Salvador 2024-25 Extended Fund Facility, whose reviews required the
 government's BTC holdings to "remain unchanged" (IMF press release 24/485 and the 2025
 review documents; compliance was partial, which the detection probability represents).
+
+Both engines, side by side: :func:`audit` (vectorised) and :func:`audit_one` (the scalar
+reference a ``Nation`` agent runs for itself), with the same uniform per nation.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from adoption_model.state import NationState
 
 
 def exposure(
@@ -29,3 +37,29 @@ def exposure(
 def detection_probability(stance: float, base_probability: float) -> float:
     """Monthly chance that an audit catches a programme country accumulating BTC."""
     return base_probability * stance
+
+
+def audit(
+    st: NationState,
+    u: np.ndarray,
+    p_detect: float,
+    t: int,
+    tranche_share: float,
+    freeze_months: int,
+) -> None:
+    """Audit every programme country that accumulated this month, with uniforms ``u``."""
+    caught = st.programme & ((st.bought + st.mined) > 0) & (u < p_detect)
+    st.detected |= caught
+    st.reserves_usd -= np.where(caught, st.reserves_usd * tranche_share, 0.0)
+    st.freeze_purchases(caught, t + 1 + freeze_months)
+
+
+def audit_one(
+    nation: Any, u: float, p_detect: float, t: int, tranche_share: float, freeze_months: int
+) -> None:
+    """Scalar reference of :func:`audit` for one ``Nation`` agent."""
+    accumulated = nation.bought + nation.mined > 0
+    if nation.programme and accumulated and u < p_detect:
+        nation.detected = True
+        nation.reserves_usd = nation.reserves_usd - nation.reserves_usd * tranche_share
+        nation.freeze_purchases(t + 1 + freeze_months)
