@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from adoption_model import events as events_mod
-from adoption_model import imf, mining, rules
+from adoption_model import imf, mining, network, rules
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.network import InfluenceNetwork
 from adoption_model.scenario import Scenario, load_scenario
@@ -44,8 +44,6 @@ try:  # scipy's compiled CSR mat-vec (the kernel behind ``csr_array @ vector``)
 except ImportError:  # pragma: no cover - a future scipy may move it; fall back to ``@``
     _csr_matvec = None
 
-#: Real influence networks already built in this process, by layer weights.
-_REAL_NETWORKS: dict[tuple[str, bool], InfluenceNetwork] = {}
 
 #: Columns of the per-step model frame, in order.
 MODEL_COLUMNS = (
@@ -203,34 +201,7 @@ class AdoptionModel(mesa.Model):
     def _build_world(
         self, sc: Scenario, nations: pd.DataFrame | None
     ) -> tuple[InfluenceNetwork, pd.DataFrame]:
-        from adoption_model import network as net
-        from adoption_model.nations import load_nations
-
-        cfg = sc.network
-        if cfg.kind == "real":
-            if nations is not None:
-                graph = net.real_network(nations, cfg.layers, allow_isolated=cfg.allow_isolated)
-                return graph, nations
-            key = (cfg.layers.model_dump_json(), cfg.allow_isolated)
-            if key not in _REAL_NETWORKS:  # immutable, so runs in one process share it
-                if len(_REAL_NETWORKS) >= 32:
-                    _REAL_NETWORKS.clear()
-                _REAL_NETWORKS[key] = net.real_network(
-                    load_nations(), cfg.layers, allow_isolated=cfg.allow_isolated
-                )
-            return _REAL_NETWORKS[key], load_nations()
-        if cfg.kind == "erdos_renyi":
-            graph = net.erdos_renyi(cfg.n, cfg.mean_degree, self.rng)
-        elif cfg.kind == "barabasi_albert":
-            graph = net.barabasi_albert(cfg.n, cfg.m, self.rng)
-        elif cfg.kind == "watts_strogatz":
-            graph = net.watts_strogatz(cfg.n, cfg.k, cfg.p, self.rng)
-        elif cfg.kind == "ring":
-            graph = net.ring(cfg.n, cfg.k)
-        else:
-            graph = net.complete(cfg.n)
-        table = net.synthetic_nations(cfg.n, self.rng, mode=cfg.attributes)
-        return graph, table
+        return network.build(sc.network, self.rng, nations)
 
     def _init_rule(self, sc: Scenario) -> None:
         r = sc.rule

@@ -1,4 +1,4 @@
-"""The calibrated nation table: loading, validation, provenance and ISO3 lookup.
+"""The nation table: loading, validation, provenance, ISO3 lookup and synthetic nations.
 
 The table ``adoption_model/data/nations.csv`` holds one row per sovereign nation (197: the
 193 UN members plus PSE, VAT, TWN and XKX) with the columns in :data:`NATION_COLUMNS`.
@@ -28,12 +28,13 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from adoption_model.data import DATA_DIR
-from adoption_model.errors import InputError, did_you_mean
+from adoption_model.errors import InputError, check_int, check_rng, did_you_mean
 
 #: Default location of the nation table.
 NATIONS_CSV = DATA_DIR / "nations.csv"
@@ -316,3 +317,108 @@ def lookup_iso3(code: str) -> str:
     else:
         hint = ", ".join(matches[:-1]) + f" or {matches[-1]}"
     raise InputError(f"{text!r} is not a nation; did you mean {hint}?")
+
+
+# ---------------------------------------------------------------------------------------
+# Synthetic nations
+# ---------------------------------------------------------------------------------------
+
+_CLEAN_START: dict[str, Any] = {
+    "btc_holdings": 0.0,
+    "btc_acquisition": "",
+    "initial_state": "none",
+    "initial_mining_mw": 0.0,
+    "policy_since": "",
+}
+
+
+def synthetic_nations(
+    n: int,
+    rng: np.random.Generator,
+    mode: Literal["sample", "constant"] = "sample",
+    nations: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Nation attributes for the ``n`` nodes of a synthetic graph.
+
+    The result has the columns of :func:`adoption_model.nations.load_nations` in the same
+    order and dtypes. Identity columns are synthetic: ``iso3 = f"N{i:05d}"``, ``name =
+    f"Nation {i}"``, ``blocs = ""`` and ``lat``/``lng`` NaN (synthetic nations have no
+    geography or blocs). Synthetic worlds start clean in both modes: ``btc_holdings`` and
+    ``initial_mining_mw`` are 0, ``initial_state`` is ``"none"`` and ``btc_acquisition``
+    and ``policy_since`` are empty (where those columns exist). Laws and flags
+    (``seized_sale_mandate``, ``no_sell_pledge``, ``imf_programme_active``, ...) are sampled
+    with their row in ``"sample"`` mode and False in ``"constant"`` mode.
+
+    Parameters
+    ----------
+    n : int
+        Number of nations (>= 2).
+    rng : numpy.random.Generator
+        Source of randomness for ``"sample"`` (unused for ``"constant"``).
+    mode : {"sample", "constant"}
+        ``"sample"`` draws whole rows with replacement from the real table (so the joint
+        distribution of GDP, debt, reserves, energy, IMF exposure ... is kept);
+        ``"constant"`` gives every nation the column medians of the real table (bools
+        False, other columns their most common value).
+    nations : pandas.DataFrame, optional
+        The real table to sample from (default :func:`load_nations`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n`` rows with a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    InputError
+        ``network.n`` below 2 or an unknown ``mode``.
+
+    Examples
+    --------
+    >>> df = synthetic_nations(3, np.random.default_rng(0))
+    >>> df["iso3"].tolist(), df["btc_holdings"].tolist()
+    (['N00000', 'N00001', 'N00002'], [0.0, 0.0, 0.0])
+    """
+    n = check_int("network.n", n, 2)
+    if mode not in ("sample", "constant"):
+        raise InputError(
+            f"network.attributes: {mode!r} is not one of sample, constant"
+            f"{did_you_mean(str(mode), ['sample', 'constant'])}"
+        )
+    if nations is None:
+        nations = load_nations()
+    real = nations.reset_index(drop=True)
+    if len(real) == 0:
+        raise InputError("nations: the table is empty; nothing to sample synthetic nations from")
+    if mode == "sample":
+        rng = check_rng(rng)
+        rows = rng.integers(0, len(real), size=n)
+        out = real.iloc[rows].reset_index(drop=True)
+    else:
+        out = pd.DataFrame(index=pd.RangeIndex(n))
+        for col in real.columns:
+            s = real[col]
+            if pd.api.types.is_bool_dtype(s):
+                value: Any = False
+            elif pd.api.types.is_numeric_dtype(s):
+                value = s.median()
+                if pd.api.types.is_integer_dtype(s) and pd.notna(value):
+                    value = round(value)
+            else:
+                mode_values = s.dropna().mode()
+                value = mode_values.iloc[0] if len(mode_values) else s.iloc[0]
+            out[col] = pd.Series([value] * n, dtype=s.dtype)
+    ids = [f"N{i:05d}" for i in range(n)]
+    out["iso3"] = ids
+    if "name" in real.columns:
+        out["name"] = [f"Nation {i}" for i in range(n)]
+    if "blocs" in real.columns:
+        out["blocs"] = ""
+    for col in ("lat", "lng"):
+        if col in real.columns:
+            out[col] = np.nan
+    for col, value in _CLEAN_START.items():
+        if col in real.columns:
+            out[col] = pd.Series([value] * n, dtype=real[col].dtype)
+    columns = list(real.columns) + [c for c in out.columns if c not in real.columns]
+    return out[columns]
