@@ -90,8 +90,8 @@ class InfluenceNetwork:
     (6, 'ring')
     >>> net.signal([1, 0, 0, 0, 0, 0]).tolist()
     [0.0, 0.5, 0.0, 0.0, 0.0, 0.5]
-    >>> net.in_neighbours(0)[0].tolist(), net.out_neighbours(0).tolist()
-    ([1, 5], [1, 5])
+    >>> net.in_neighbours(0)[0].tolist()
+    [1, 5]
     """
 
     nodes: list
@@ -125,11 +125,6 @@ class InfluenceNetwork:
         if self.matrix is None:
             return _freeze(np.full(self.n, float(self.n)))
         return _freeze(np.asarray(self.matrix @ np.ones(self.n), dtype=np.float64))
-
-    @cached_property
-    def _transposed(self) -> sp.csr_array:
-        assert self.matrix is not None
-        return _canonical_csr(self.matrix.T.tocsr())
 
     def in_degree_weight(self) -> np.ndarray:
         """Total in-weight of each node, ``sum_j W[i, j]`` (the signal's denominator).
@@ -199,13 +194,6 @@ class InfluenceNetwork:
             return np.arange(self.n), np.ones(self.n)
         lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]
         return self.matrix.indices[lo:hi], self.matrix.data[lo:hi]
-
-    def out_neighbours(self, j: int) -> np.ndarray:
-        """Indices of the nodes that ``j`` influences (``W[i, j] > 0``), ascending."""
-        if self.matrix is None:
-            return np.arange(self.n)
-        t = self._transposed
-        return t.indices[t.indptr[j] : t.indptr[j + 1]]
 
     def unweighted(self) -> InfluenceNetwork:
         """The same ties with every weight set to 1 (for the threshold rule's plain fraction).
