@@ -1,4 +1,4 @@
-"""One exception type for bad user input.
+"""One exception type for bad user input, and the checks that raise it.
 
 Every error a user can cause (a mistyped ISO3 code, a damaged data file, an invalid
 scenario key) is raised as :class:`InputError` with a single line that names the field or
@@ -8,7 +8,11 @@ file and the fix. The CLI prints that line and exits with code 2, never a traceb
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
 
 
 class InputError(ValueError):
@@ -28,3 +32,46 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     if len(names) == 1:
         return f"; did you mean {names[0]}?"
     return "; did you mean " + ", ".join(names[:-1]) + f" or {names[-1]}?"
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: strings quoted, everything else as ``str``."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check_int(key: str, value: Any, low: int, high: int | None = None, what: str = "") -> int:
+    """``value`` as an int in ``[low, high]`` (a whole float is accepted), else InputError.
+
+    ``key`` is the dotted name the message starts with (``network.n``); ``what`` is
+    appended to the range (``" (1 to n - 1)"``).
+    """
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if isinstance(value, float) and value.is_integer():
+        ok, value = True, int(value)
+    if not ok:
+        raise InputError(f"{key}: must be a whole number, got {shown(value)}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        rng_text = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise InputError(f"{key}: must be {rng_text}{what}, got {value}")
+    return value
+
+
+def check_float(key: str, value: Any, low: float, high: float, what: str = "") -> float:
+    """``value`` as a float in ``[low, high]``, else a one-line InputError naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{key}: must be a number, got {shown(value)}")
+    value = float(value)
+    if not (low <= value <= high):
+        raise InputError(f"{key}: must be in [{low:g}, {high:g}]{what}, got {value:g}")
+    return value
+
+
+def check_rng(rng: Any, key: str = "network.rng") -> np.random.Generator:
+    """``rng`` if it is a :class:`numpy.random.Generator`, else a one-line InputError."""
+    if not isinstance(rng, np.random.Generator):
+        raise InputError(
+            f"{key}: expected a numpy.random.Generator (numpy.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng

@@ -33,6 +33,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from adoption_model import network
 from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
@@ -46,8 +47,6 @@ from adoption_model.world import World, month_index, month_name
 
 __all__ = ["MODEL_COLUMNS", "AdoptionModel"]
 
-#: Real influence networks already built in this process, by layer weights.
-_REAL_NETWORKS: dict[tuple[str, bool], InfluenceNetwork] = {}
 
 
 class AdoptionModel(mesa.Model):
@@ -146,34 +145,7 @@ class AdoptionModel(mesa.Model):
     def _build_world(
         self, sc: Scenario, nations: pd.DataFrame | None
     ) -> tuple[InfluenceNetwork, pd.DataFrame]:
-        from adoption_model import network as net
-        from adoption_model.nations import load_nations
-
-        cfg = sc.network
-        if cfg.kind == "real":
-            if nations is not None:
-                graph = net.real_network(nations, cfg.layers, allow_isolated=cfg.allow_isolated)
-                return graph, nations
-            key = (cfg.layers.model_dump_json(), cfg.allow_isolated)
-            if key not in _REAL_NETWORKS:  # immutable, so runs in one process share it
-                if len(_REAL_NETWORKS) >= 32:
-                    _REAL_NETWORKS.clear()
-                _REAL_NETWORKS[key] = net.real_network(
-                    load_nations(), cfg.layers, allow_isolated=cfg.allow_isolated
-                )
-            return _REAL_NETWORKS[key], load_nations()
-        if cfg.kind == "erdos_renyi":
-            graph = net.erdos_renyi(cfg.n, cfg.mean_degree, self.rng)
-        elif cfg.kind == "barabasi_albert":
-            graph = net.barabasi_albert(cfg.n, cfg.m, self.rng)
-        elif cfg.kind == "watts_strogatz":
-            graph = net.watts_strogatz(cfg.n, cfg.k, cfg.p, self.rng)
-        elif cfg.kind == "ring":
-            graph = net.ring(cfg.n, cfg.k)
-        else:
-            graph = net.complete(cfg.n)
-        table = net.synthetic_nations(cfg.n, self.rng, mode=cfg.attributes)
-        return graph, table
+        return network.build(sc.network, self.rng, nations)
 
     def resolve_nation(self, key: str | int, where: str = "nation") -> int:
         """Row index of a nation given its ISO3 code (real world) or node id (synthetic)."""

@@ -16,7 +16,6 @@ The defaults and their rationale are documented in ``docs/ODD.md``; the commente
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import re
@@ -29,7 +28,6 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adoption_model.errors import InputError, did_you_mean
-from adoption_model.network import LayerWeights
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -62,6 +60,124 @@ class ConfigModel(BaseModel):
 
 
 _Strict = ConfigModel
+
+
+_LAYERS_KEY = "network.layers"
+
+
+class LayerWeights(BaseModel):
+    """Weights and settings of the layers of the real influence graph.
+
+    Every layer weight is the attention a nation pays to that channel relative to the
+    others (each layer is normalised per nation before weighting; see
+    :mod:`adoption_model.network.real`). A weight of 0 switches the layer off.
+
+    Parameters
+    ----------
+    border : float, default 1.0
+        Weight of the land-border layer (>= 0).
+    bloc : float, default 0.5
+        Weight of the shared-bloc layer (>= 0). Within the layer, a partner's tie grows
+        with the number of blocs shared (see ``bloc_cap``).
+    gravity : float, default 1.0
+        Weight of the economic-gravity layer ``GDP_i GDP_j / d**gravity_distance_power``
+        (>= 0).
+    benchmark : float, default 0.5
+        Weight of the size-weighted tie to the largest economies (>= 0).
+    benchmark_top : int, default 10
+        How many of the largest economies (by GDP) are benchmarks (>= 1).
+    gravity_top_k : int, default 10
+        Keep each nation's ``gravity_top_k`` strongest gravity partners (>= 0; 0 keeps
+        all). The kept shares are re-normalised to sum to 1.
+    gravity_distance_power : float, default 2.0
+        Exponent of distance in the gravity equation (>= 0; 2 as in Tinbergen 1962; empirical
+        trade gravity estimates are nearer 1).
+    bloc_cap : int, default 0
+        Count at most this many shared blocs per pair (>= 0; 0 means no cap).
+
+    Raises
+    ------
+    pydantic.ValidationError
+        For a negative, non-finite or non-numeric value or an unknown key. Inside a
+        scenario the error carries the full key path (``network.layers.border``);
+        :func:`as_layer_weights` (used by
+        :func:`~adoption_model.network.real_network`) turns it into the same one-line
+        :class:`~adoption_model.errors.InputError` a scenario gives.
+
+    Examples
+    --------
+    >>> LayerWeights(border=2.0).border
+    2.0
+    >>> as_layer_weights({"border": -1})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    adoption_model.errors.InputError: network.layers.border: Input should be greater than ...
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    border: float = Field(1.0, ge=0, description="weight of the land-border layer")
+    bloc: float = Field(0.5, ge=0, description="weight of the shared-bloc layer")
+    gravity: float = Field(1.0, ge=0, description="weight of the economic-gravity layer")
+    benchmark: float = Field(0.5, ge=0, description="weight of the tie to the largest economies")
+    benchmark_top: int = Field(10, ge=1, description="number of benchmark economies")
+    gravity_top_k: int = Field(10, ge=0, description="gravity partners kept per nation (0: all)")
+    gravity_distance_power: float = Field(2.0, ge=0, description="exponent of distance")
+    bloc_cap: int = Field(0, ge=0, description="max shared blocs counted per pair (0: no cap)")
+
+    @field_validator("benchmark_top", "gravity_top_k", "bloc_cap", mode="before")
+    @classmethod
+    def _whole_float_to_int(cls, v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+
+
+def as_layer_weights(weights: LayerWeights | Mapping[str, Any] | None) -> LayerWeights:
+    """Validate ``weights`` into a :class:`LayerWeights`.
+
+    Parameters
+    ----------
+    weights : LayerWeights, mapping or None
+        ``None`` gives the defaults; a mapping (e.g. the ``[network.layers]`` table of a
+        scenario) is validated key by key.
+
+    Returns
+    -------
+    LayerWeights
+
+    Raises
+    ------
+    InputError
+        One line naming the offending key, e.g. ``network.layers.bloc: must be >= 0, got -2``.
+
+    Examples
+    --------
+    >>> as_layer_weights({"gravity": 0}).gravity
+    0.0
+    >>> as_layer_weights({"bordr": 1})
+    Traceback (most recent call last):
+    ...
+    adoption_model.errors.InputError: network.layers.bordr: unknown key; did you mean border?
+    """
+    if weights is None:
+        return LayerWeights()
+    if isinstance(weights, LayerWeights):
+        return weights
+    if isinstance(weights, BaseModel):
+        weights = weights.model_dump()
+    if not isinstance(weights, Mapping):
+        raise InputError(
+            f"{_LAYERS_KEY}: must be a table of layer weights such as "
+            f"{{'border': 1.0, 'gravity': 1.0}}, got {type(weights).__name__}"
+        )
+    bad = [k for k in weights if not isinstance(k, str)]
+    if bad:
+        raise InputError(f"{_LAYERS_KEY}: keys must be layer names, got {bad[0]!r}")
+    try:
+        return LayerWeights.model_validate(dict(weights))
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, "", LayerWeights, _LAYERS_KEY)) from None
 
 
 class NetworkConfig(_Strict):
@@ -451,17 +567,21 @@ def _format_loc(loc: tuple[Any, ...], root: str) -> str:
 
 
 def format_validation_error(
-    exc: ValidationError, source: str, root: type[BaseModel] | None = None
+    exc: ValidationError, source: str, root: type[BaseModel] | None = None, prefix: str = ""
 ) -> str:
     """One line: ``key.path: what was wrong (fix)`` for the first error, naming ``source``.
 
     ``root`` is the validated model (default :class:`Scenario`), used to suggest the
-    closest valid key for an unknown one.
+    closest valid key for an unknown one; ``prefix`` is the dotted path of ``root`` inside
+    a scenario (``network.layers`` for :class:`LayerWeights`). The only formatter of
+    validation errors in the package.
     """
     root = Scenario if root is None else root
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
     path = _format_loc(loc, root.__name__.lower())
+    if prefix:
+        path = f"{prefix}.{path}" if loc else prefix
     kind = err["type"]
     given = err.get("input")
     if kind == "extra_forbidden":
@@ -572,21 +692,3 @@ def load_scenario(
         _set_path(data, key, value)
     source = source + (" with overrides" if overrides and source else "")
     return _validate(data, source if source else ("overrides" if overrides else ""))
-
-
-def closest_key(key: str) -> str:
-    """Suggest the closest dotted key for a misspelt override (used in CLI messages)."""
-    keys = _all_keys(Scenario)
-    match = difflib.get_close_matches(key, keys, n=1)
-    return match[0] if match else ""
-
-
-def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
-    out = []
-    for name, field in model.model_fields.items():
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.extend(_all_keys(ann, f"{prefix}{name}."))
-        else:
-            out.append(f"{prefix}{name}")
-    return out

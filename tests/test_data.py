@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,7 +22,24 @@ from adoption_model.nations import (
     nation_provenance,
 )
 
-RAW = DATA_DIR.parents[1].parent / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = REPO / "tools" / "build_data.py"
+
+
+def _load_build_tool():
+    """tools/build_data.py, the maintainer's data build (not part of the package)."""
+    spec = importlib.util.spec_from_file_location("build_data", BUILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+BUILD = _load_build_tool()
+#: The raw staged data, found as the build finds it ($ADOPTION_MODEL_RAW_DATA or the
+#: nearest ../shared/data beside the repository or a parent of it).
+RAW = BUILD.default_source()
 
 SEED_HOLDINGS = {
     "USA": 207189,
@@ -254,12 +274,45 @@ def test_lookup() -> None:
 
 
 @pytest.mark.skipif(
-    not (RAW / "nation_seed_latest.csv").is_file(),
-    reason="raw staged data ../shared/data is not present (it is not part of the repository)",
+    not (RAW / BUILD.SOURCE_MARKER).is_file(),
+    reason="raw staged data ../shared/data is not present (it is not part of the repository); "
+    f"set {BUILD.SOURCE_ENV} to run the rebuild test",
 )
 def test_rebuild_is_byte_for_byte(tmp_path: Path) -> None:
-    from adoption_model.data.build import GENERATED_FILES, build
-
-    build(RAW, tmp_path)
-    for name in GENERATED_FILES:
+    """``python tools/build_data.py`` reproduces every committed data file exactly."""
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--source", str(RAW), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in BUILD.GENERATED_FILES:
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name
+
+
+def test_build_without_raw_data_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--source", str(tmp_path), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert BUILD.SOURCE_MARKER in result.stderr and BUILD.SOURCE_ENV in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_source_id_resolves_in_the_registry_or_the_project_assumptions() -> None:
+    published, project = BUILD._published_sources(), BUILD._project_sources()
+    assert not set(published) & set(project)
+    values = pd.read_csv(DATA_DIR / "nation_values.csv", dtype=str, keep_default_na=False)
+    used = set(values["source_id"])
+    assert used <= set(published) | set(project)
+
+
+def test_the_package_does_not_ship_the_build() -> None:
+    import adoption_model.data as data
+
+    assert not (Path(data.__file__).parent / "build.py").exists()

@@ -12,22 +12,20 @@ from pydantic import ValidationError
 
 from adoption_model.data import load_borders
 from adoption_model.errors import InputError
-from adoption_model.nations import load_nations
+from adoption_model.nations import load_nations, synthetic_nations
 from adoption_model.network import (
     LAYERS,
     InfluenceNetwork,
-    LayerWeights,
-    as_layer_weights,
     barabasi_albert,
     build_influence_graph,
     complete,
     erdos_renyi,
     real_network,
     ring,
-    synthetic_nations,
     synthetic_network,
     watts_strogatz,
 )
+from adoption_model.scenario import LayerWeights, as_layer_weights, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +129,8 @@ def test_direction_convention(net: InfluenceNetwork) -> None:
     assert 0 < g.edges["PRT", "ESP"]["border"] < 1.0
     i, j = net.nodes.index("PRT"), net.nodes.index("ESP")
     assert net.matrix[i, j] == g.edges["ESP", "PRT"]["weight"]
-    assert i in net.out_neighbours(j)
     assert j in net.in_neighbours(i)[0]
+    assert "PRT" in set(g.successors("ESP"))  # Spain influences Portugal
 
 
 def test_island_states_listen_through_gravity_and_benchmark(
@@ -239,15 +237,39 @@ def test_missing_gdp_is_refused(nations: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("weights", "message"),
     [
-        ({"border": -1}, "network.layers.border: must be >= 0, got -1"),
-        ({"bloc": -0.5}, "network.layers.bloc: must be >= 0, got -0.5"),
+        (
+            {"border": -1},
+            "network.layers.border: Input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            {"bloc": -0.5},
+            "network.layers.bloc: Input should be greater than or equal to 0 (got -0.5)",
+        ),
         ({"bordr": 1.0}, "network.layers.bordr: unknown key; did you mean border?"),
-        ({"gravity": "high"}, "network.layers.gravity: must be a number, got 'high'"),
-        ({"benchmark": True}, "network.layers.benchmark: must be a number, got True"),
-        ({"gravity": float("nan")}, "network.layers.gravity: must be a finite number, got nan"),
-        ({"benchmark_top": 0}, "network.layers.benchmark_top: must be >= 1, got 0"),
-        ({"benchmark_top": 2.5}, "network.layers.benchmark_top: must be a whole number, got 2.5"),
-        ({"gravity_top_k": -3}, "network.layers.gravity_top_k: must be >= 0, got -3"),
+        (
+            {"gravity": "high"},
+            "network.layers.gravity: Input should be a valid number (got 'high')",
+        ),
+        (
+            {"benchmark": True},
+            "network.layers.benchmark: Input should be a valid number (got True)",
+        ),
+        (
+            {"gravity": float("nan")},
+            "network.layers.gravity: Input should be a finite number (got nan)",
+        ),
+        (
+            {"benchmark_top": 0},
+            "network.layers.benchmark_top: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            {"benchmark_top": 2.5},
+            "network.layers.benchmark_top: Input should be a valid integer (got 2.5)",
+        ),
+        (
+            {"gravity_top_k": -3},
+            "network.layers.gravity_top_k: Input should be greater than or equal to 0 (got -3)",
+        ),
     ],
 )
 def test_bad_layer_weights_give_one_line(weights: dict, message: str) -> None:
@@ -259,6 +281,11 @@ def test_bad_layer_weights_give_one_line(weights: dict, message: str) -> None:
         with pytest.raises(InputError) as info:
             attempt()
         assert str(info.value) == message
+    # a scenario gives the same line (one formatter), naming its source
+    key, value = next(iter(weights.items()))
+    with pytest.raises(InputError) as info:
+        load_scenario(overrides={f"network.layers.{key}": value})
+    assert str(info.value) == f"{message} in overrides"
     # constructed directly (or nested in a scenario) it is pydantic's error, with the key
     with pytest.raises(ValidationError) as raw:
         LayerWeights(**weights)
@@ -327,15 +354,10 @@ def test_signal_is_weighted_share(net: InfluenceNetwork) -> None:
         net.signal(np.ones(3))
 
 
-def test_out_neighbours_are_the_transpose(net: InfluenceNetwork) -> None:
-    listeners: dict[int, set[int]] = {j: set() for j in range(net.n)}
+def test_in_neighbours_are_the_graph_predecessors(net: InfluenceNetwork) -> None:
     for i in range(net.n):
-        for j in net.in_neighbours(i)[0].tolist():
-            listeners[j].add(i)
-    for j in range(net.n):
-        out = net.out_neighbours(j)
-        assert out.tolist() == sorted(listeners[j])
-        assert {net.nodes[i] for i in out} == set(net.graph.successors(net.nodes[j]))
+        idx, _ = net.in_neighbours(i)
+        assert {net.nodes[j] for j in idx.tolist()} == set(net.graph.predecessors(net.nodes[i]))
 
 
 # ---------------------------------------------------------------------------------------

@@ -41,11 +41,6 @@ CSS = """
 """
 
 
-def _panel(child: Any) -> None:
-    with solara.Column(classes=["am-panel"], gap="0px"):
-        child()
-
-
 def map_panel(model: Any) -> None:
     """The world map for the real world, the network for synthetic graphs (page 0)."""
     update_counter.get()

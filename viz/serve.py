@@ -1,21 +1,25 @@
-"""Serve the classroom view on a free loopback port and drive it with headless Chromium.
+"""Serve the classroom view: the server's command line and environment, and a test server.
 
-Shared by the browser tests and the view benchmarks, so they start the server and the
-browser the same way ``adoption-model view`` does (production mode, telemetry off, the
-local front-end cache) and with the flags this machine's closed network needs.
+:func:`server_command` and :func:`server_env` are what ``adoption-model view`` runs. The
+browser tests and the view benchmarks start the server through :func:`start_server` and
+drive it with headless Chromium, so they serve the view the same way the CLI does
+(production mode, telemetry off, the local front-end cache) and with the flags this
+machine's closed network needs. The CLI imports this module; it imports nothing of the
+CLI.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from adoption_model.commands.view import server_command, server_env
-from viz import assets
+from viz import ENV_SCENARIO, ENV_SEED, assets
 
 #: Debian's Chromium (playwright drives it; ``playwright install`` cannot download browsers).
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +33,40 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The ``solara run`` command line for the view (the app is not imported here)."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(Path(__file__).resolve().parent / "app.py"),
+        "--production",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+    ]
+
+
+def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) -> dict[str, str]:
+    """Environment for the server: telemetry off, local assets, the scenario to show."""
+    env = dict(os.environ)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env.setdefault("REACTON_FAST", "1")  # reacton's fast tree walk: about half the step cost
+    # Solara's rules-of-hooks check is a development aid; in production it only warns about
+    # Mesa 3.3.1's own SolaraViz code, which a teacher cannot act on
+    env.setdefault("SOLARA_CHECK_HOOKS", "off")
+    env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
+    env["SOLARA_ASSETS_PROXY"] = "True"
+    if scenario:
+        env[ENV_SCENARIO] = scenario
+    if seed is not None:
+        env[ENV_SEED] = str(seed)
+    return env
 
 
 def free_port() -> int:

@@ -2,14 +2,15 @@
 
 The app is served by ``solara run viz/app.py --production`` on 127.0.0.1 with Solara's
 telemetry off and its front-end files taken from a local cache (see :mod:`viz.assets`), so
-nothing leaves the machine. ``--host 0.0.0.0`` serves a classroom from one laptop (with a
-warning: anyone on the network can then open it).
+nothing leaves the machine. The command and its environment are
+:func:`viz.serve.server_command` and :func:`viz.serve.server_env`: the CLI imports the
+view's launcher, the view never imports the CLI. ``--host 0.0.0.0`` serves a classroom
+from one laptop (with a warning: anyone on the network can then open it).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,47 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def server_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line for the view (the app is not imported here)."""
-    import viz  # the package only: importing viz.app would load solara in this process
-
-    return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        str(Path(viz.__file__).resolve().parent / "app.py"),
-        "--production",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--no-open",
-    ]
-
-
-def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) -> dict[str, str]:
-    """Environment for the server: telemetry off, local assets, the scenario to show."""
-    from viz import ENV_SCENARIO, ENV_SEED  # not viz.components: keep solara out of the CLI
-
-    env = dict(os.environ)
-    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    env.setdefault("REACTON_FAST", "1")  # reacton's fast tree walk: about half the step cost
-    # Solara's rules-of-hooks check is a development aid; in production it only warns about
-    # Mesa 3.3.1's own SolaraViz code, which a teacher cannot act on
-    env.setdefault("SOLARA_CHECK_HOOKS", "off")
-    env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
-    env["SOLARA_ASSETS_PROXY"] = "True"
-    if scenario:
-        env[ENV_SCENARIO] = scenario
-    if seed is not None:
-        env[ENV_SEED] = str(seed)
-    return env
-
-
 def run(args: argparse.Namespace) -> int:
     """Fetch the assets, or check the scenario and serve the app until interrupted."""
     from viz import assets
+    from viz.serve import server_command, server_env
 
     assets_dir = args.assets_dir or assets.default_cache_dir()
     if args.fetch_assets:

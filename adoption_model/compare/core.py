@@ -120,7 +120,7 @@ class Comparison:
 
     def provenance(self) -> dict[str, Any]:
         """Versions, git commit, seeds, scenario digests and timestamps of the comparison."""
-        from adoption_model.runner import provenance_record
+        from adoption_model.provenance import provenance_record
 
         return provenance_record(
             kind="comparison",

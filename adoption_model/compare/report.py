@@ -390,7 +390,7 @@ def convergence_display(c: Comparison) -> pd.DataFrame:
 
 def footer_lines(c: Comparison) -> list[str]:
     """Provenance lines of the footer (version, commit, seeds, digests, replications)."""
-    from adoption_model.runner import git_commit
+    from adoption_model.provenance import git_commit
 
     digests = ", ".join(
         f"{lab} {sc.digest()}" for lab, sc in zip(c.labels, c.scenarios, strict=True)

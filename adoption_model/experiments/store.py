@@ -126,7 +126,7 @@ class ResultStore:
 
     def open(self, session: dict[str, Any] | None = None) -> set[int]:
         """Create or reopen the directory; return the chunks already complete."""
-        from adoption_model.runner import provenance_record
+        from adoption_model.provenance import provenance_record
 
         self.check()
         try:

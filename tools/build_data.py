@@ -1,8 +1,14 @@
 """Build the calibrated nation table and its provenance from the raw staged data.
 
-Run ``python -m adoption_model.data.build [--source DIR] [--out DIR]``. The default source
-is ``../shared/data`` beside the repository root and the default output is this package's
-data directory. The build is deterministic: rebuilding from the same raw files reproduces
+A maintainer's tool, not part of the installed package. Run it from the repository::
+
+    python tools/build_data.py [--source DIR] [--out DIR]
+
+The default source is ``$ADOPTION_MODEL_RAW_DATA`` if set, else the first ``shared/data``
+found beside the repository root or one of its parents (``../shared/data`` in the usual
+checkout); the default output is the package's data directory ``adoption_model/data``.
+The published sources are listed in ``sources_registry.toml`` beside this script. The
+build is deterministic: rebuilding from the same raw files reproduces
 the committed files byte for byte (fixed float formatting, sorted rows, declared column
 order, ``"\\n"`` line endings).
 
@@ -17,7 +23,7 @@ Outputs
 ``blocs.csv``                  iso3, bloc, source
 ``quality.md``                 imputed values per field and the weakest nations
 
-Every rule is documented in ``README.md`` beside this file.
+Every rule is documented in ``adoption_model/data/README.md``.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,9 +49,24 @@ from adoption_model.data import DATA_DIR
 from adoption_model.nations import NATION_COLUMNS
 
 #: Repository root (the directory holding pyproject.toml).
-REPO_ROOT = DATA_DIR.parents[1]
-#: Default raw data directory: ``../shared/data`` relative to the repository root.
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Environment variable naming the raw data directory.
+SOURCE_ENV = "ADOPTION_MODEL_RAW_DATA"
+#: The file whose presence marks a raw data directory.
+SOURCE_MARKER = "nation_seed_latest.csv"
+
+
+def default_source() -> Path:
+    """``$ADOPTION_MODEL_RAW_DATA``, else the nearest ``shared/data`` beside the repository
+    root or one of its parents that holds the staged data (``../shared/data`` if none)."""
+    if os.environ.get(SOURCE_ENV):
+        return Path(os.environ[SOURCE_ENV])
+    for parent in REPO_ROOT.parents:
+        candidate = parent / "shared" / "data"
+        if (candidate / SOURCE_MARKER).is_file():
+            return candidate
+    return REPO_ROOT.parent / "shared" / "data"
+
 
 #: Simulation start month; policy states and IMF programmes are evaluated on its first day.
 START_MONTH = "2025-06"
@@ -567,155 +590,19 @@ def _bloc_source(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- sources
-def sources_registry() -> dict[str, Any]:
-    """Every source id and imputation rule, as written to sources.toml."""
-    imf_terms = "IMF Copyright and Usage (https://www.imf.org/external/terms.htm)"
-    src: dict[str, dict[str, Any]] = {
-        "wdi": {
-            "title": "World Development Indicators",
-            "publisher": "World Bank",
-            "repository": "datasets/world-development-indicators",
-            "commit": "4ebec5a2273f531ba238a34dbe440394dc5a6c4b",
-            "file": "indicators/<code>/data.csv (FI.RES.TOTL.CD, NY.GDP.MKTP.CD, SP.POP.TOTL, "
-            "NE.IMP.GNFS.ZS, TM.VAL.MRCH.CD.WT); staged as wdi_selected_2015_2025.csv",
-            "licence": "CC-BY-4.0",
-            "attribution": "World Bank, World Development Indicators (CC BY 4.0).",
-            "url": "https://databank.worldbank.org/source/world-development-indicators",
-        },
-        "weo_apr2024": {
-            "title": "World Economic Outlook database, April 2024",
-            "publisher": "International Monetary Fund",
-            "repository": "clovispp/Memoire_R",
-            "commit": "62120987319056976efb2775ee1a2fd17ff2a207",
-            "file": "WEOApr2024all.csv; staged as macro_weo_apr2024.csv",
-            "licence": imf_terms,
-            "attribution": "International Monetary Fund, World Economic Outlook Database, "
-            "April 2024.",
-            "url": "https://www.imf.org/en/Publications/WEO/weo-database/2024/April",
-        },
-        "imf_qfr_2024_01": {
-            "title": "Quarterly Report on IMF Finances, quarter ended 31 January 2024",
-            "publisher": "International Monetary Fund",
-            "repository": "Rahil71/Reports-Analysis",
-            "commit": "b23a07491ac4b44ca1c33026fd0c916b51bbbe85",
-            "file": "flask-server/uploaded_files/fy24q3quarterlyfinancialreport.md; staged as "
-            "imf_credit_outstanding_2024-01-31.csv and imf_arrangements_2024-01-31.csv",
-            "licence": imf_terms,
-            "attribution": "International Monetary Fund, Quarterly Report on IMF Finances "
-            "(FY2024 Q3), GRA, PRGT and RST schedules.",
-        },
-        "imf_updates_curated": {
-            "title": "IMF arrangements after January 2024 (hand-curated)",
-            "publisher": "project, from IMF press releases",
-            "file": "imf_program_updates_post2024-01_curated.csv",
-            "licence": "facts compiled by the project; " + imf_terms,
-            "attribution": "Compiled from IMF press releases; verify against imf.org.",
-            "note": "Not from a dataset; covers the focus countries only.",
-        },
-        "ember_2021": {
-            "title": "Ember global electricity data, 2021 annual database",
-            "publisher": "Ember",
-            "repository": "ember-climate/ember-data-api",
-            "commit": "af996e8e8996572a342499993d829392be86b3f6",
-            "file": "data/annual/2021_annual_database.csv; staged as "
-            "electricity_ember2021_2015_2020.csv",
-            "licence": "CC-BY-4.0",
-            "attribution": "Ember, global electricity data (CC BY 4.0).",
-            "url": "https://ember-energy.org/data/",
-        },
-        "ember_api": {
-            "title": "Ember country overview (yearly), G20 membership flag",
-            "publisher": "Ember",
-            "repository": "ember-climate/ember-data-api",
-            "commit": "ae39f58784e483c1febab076a03c2af70edd3b70",
-            "file": "data/api_country_overview_yearly.csv",
-            "licence": "CC-BY-4.0",
-            "attribution": "Ember, global electricity data (CC BY 4.0).",
-        },
-        "world_countries": {
-            "title": "world-countries 5.1.0 (latlng, landlocked, borders)",
-            "publisher": "Mohammed Le Doze and contributors (npm package world-countries)",
-            "edition": "5.1.0",
-            "file": "countries.json; staged in countries_master.csv, "
-            "land_borders_undirected.csv and centroid_distances_km.csv",
-            "licence": "ODbL-1.0",
-            "attribution": "Contains information from world-countries, which is made "
-            "available under the Open Database License (ODbL) 1.0.",
-            "url": "https://github.com/mledoze/countries",
-        },
-        "geodatasource_borders": {
-            "title": "Country Borders List",
-            "publisher": "GeoDataSource",
-            "repository": "geodatasource/country-borders",
-            "commit": "a07773739ac0 (abbreviated as staged)",
-            "file": "GEODATASOURCE-COUNTRY-BORDERS.CSV",
-            "licence": "CC-BY-SA-4.0",
-            "attribution": "This site or product includes Country Borders List data "
-            "available from https://www.geodatasource.com.",
-            "url": "https://www.geodatasource.com",
-        },
-        "country_converter": {
-            "title": "country_converter 1.3.2 classification table",
-            "publisher": "Konstantin Stadler and contributors",
-            "edition": "1.3.2",
-            "file": "country_converter/country_data.tsv",
-            "licence": "GPL-3.0 (package); only facts (names, UN regions, continents, "
-            "EU/EURO/OECD/G7/APEC/BRIC/BASIC/CIS/Schengen/EEA/CoE membership) are used; the "
-            "project does not depend on or redistribute the package",
-            "attribution": "Classification facts as tabulated by country_converter "
-            "(Stadler 2017, JOSS 2(16), 332).",
-            "url": "https://github.com/IndEcol/country_converter",
-        },
-        "bloc_memberships": {
-            "title": "Bloc memberships (country_converter facts, Ember G20 flag, hand-curated)",
-            "publisher": "project",
-            "file": "bloc_memberships_long.csv -> blocs.csv",
-            "licence": "facts; see country_converter, ember_api and blocs_curated",
-            "attribution": "See the per-row source in blocs.csv.",
-        },
-        "blocs_curated": {
-            "title": "Hand-curated bloc memberships (BRICS 2025, ASEAN, AU, GCC, SCO, EAEU, "
-            "MERCOSUR, OPEC, OPEC+, NATO, SAARC, BIMSTEC, SICA, ECOWAS 2025, "
-            "BTC legal tender)",
-            "publisher": "project",
-            "file": "bloc_memberships_long.csv",
-            "licence": "facts compiled by the project",
-            "attribution": "Compiled by the project from well-known membership lists; verify.",
-        },
-        "btc_seed_2025": {
-            "title": "Government Bitcoin holdings, seed snapshot (May 2025)",
-            "publisher": "project, from seed article 002 and public trackers",
-            "file": "gov_btc_holdings_curated.csv (snapshot seed_2025 rows only)",
-            "licence": "facts compiled by the project (trackers cited, tables not copied)",
-            "attribution": "Mars Finance (Luke), May 2025, citing a 'Countries Holding "
-            "Bitcoin' table; corroborated by BitcoinTreasuries-based reports.",
-            "note": "Finland's 1,981 BTC is inferred: 529,705 total minus the listed nations.",
-        },
-        "policy_events_curated": {
-            "title": "Sovereign Bitcoin policy events 2019-2025 (hand-curated)",
-            "publisher": "project",
-            "file": "policy_events_curated.csv",
-            "licence": "facts compiled by the project",
-            "attribution": "Compiled by the project from the seed articles and public "
-            "reporting; medium/low confidence entries are not verified facts.",
-        },
-        "seed_000": {
-            "title": "Bhutan's crypto reserve strategy (seed article 000)",
-            "publisher": "project seed text",
-            "file": "../shared/seeds/000_985889afa0a8c436.txt",
-            "licence": "quoted facts only; article not redistributed",
-            "attribution": "Seed article 000: Bhutan hydropower potential about 24,000 MW, "
-            "7% exploited; state mining since April 2019.",
-        },
-        "seed_002": {
-            "title": "Pakistan follows up with national-level strategic Bitcoin reserves "
-            "(seed article 002)",
-            "publisher": "Mars Finance (author: Luke), May 2025",
-            "file": "../shared/seeds/002_35a3ef0b3bd84499.txt",
-            "licence": "quoted facts only; article not redistributed",
-            "attribution": "Luke, Mars Finance: 'Pakistan follows up with national-level "
-            "strategic Bitcoin reserves', May 2025.",
-        },
+#: The published sources (titles, commits, licences, attributions), kept as a data file.
+SOURCES_REGISTRY = Path(__file__).resolve().with_name("sources_registry.toml")
+
+
+def _published_sources() -> dict[str, dict[str, Any]]:
+    """The entries of :data:`SOURCES_REGISTRY`, by source id."""
+    with SOURCES_REGISTRY.open("rb") as handle:
+        return tomllib.load(handle)["sources"]
+
+
+def _project_sources() -> dict[str, dict[str, Any]]:
+    """The project's own assumptions, stated from the constants this build applies."""
+    return {
         "waemu_membership": {
             "title": "WAEMU (UEMOA) membership; reserves pooled at the BCEAO",
             "publisher": "project",
@@ -745,6 +632,12 @@ def sources_registry() -> dict[str, Any]:
             "value": VAT_POPULATION,
         },
     }
+
+
+def sources_registry() -> dict[str, Any]:
+    """Every source id and imputation rule, as written to sources.toml."""
+    src = _published_sources()
+    src.update(_project_sources())
     rules: dict[str, str] = {
         "regional_median": "Median of the observed values in the nation's UN region "
         "(continent, then world, if the region has none).",
@@ -790,7 +683,7 @@ def quality_report(table: Table, scope: list[str]) -> str:
     fields = [f for f in NATION_COLUMNS if f != "iso3"]
     kinds = ["imputed", "fallback", "stale", "override", "rule", "status"]
     lines = [
-        "# Data quality (generated by `python -m adoption_model.data.build`; do not edit)",
+        "# Data quality (generated by `python tools/build_data.py`; do not edit)",
         "",
         "## Imputed values per field",
         "",
@@ -835,11 +728,18 @@ def quality_report(table: Table, scope: list[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- main
-def build(source: Path = DEFAULT_SOURCE, out: Path = DATA_DIR) -> Table:
-    """Build every data file from the raw staged data in ``source`` into ``out``."""
-    source, out = Path(source), Path(out)
-    if not (source / "nation_seed_latest.csv").is_file():
-        raise FileNotFoundError(f"{source} does not hold the staged data (nation_seed_latest.csv)")
+def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
+    """Build every data file from the raw staged data in ``source`` into ``out``.
+
+    ``source`` defaults to :func:`default_source`.
+    """
+    source = default_source() if source is None else Path(source)
+    out = Path(out)
+    if not (source / SOURCE_MARKER).is_file():
+        raise FileNotFoundError(
+            f"{source} does not hold the staged data ({SOURCE_MARKER}); "
+            f"pass --source DIR or set {SOURCE_ENV}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     master = read(source, "countries_master.csv")
     master = master[master.sovereign_scope.notna()].rename(columns={"ISO3": "iso3"})
@@ -897,7 +797,7 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DATA_DIR) -> Table:
     )
     (out / "sources.toml").write_bytes(
         (
-            "# Generated by python -m adoption_model.data.build; do not edit.\n"
+            "# Generated by python tools/build_data.py; do not edit.\n"
             + tomli_w.dumps(sources_registry())
         ).encode("utf-8")
     )
@@ -920,10 +820,13 @@ GENERATED_FILES = (
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(
-        prog="python -m adoption_model.data.build", description=__doc__.splitlines()[0]
+        prog="python tools/build_data.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
-        "--source", type=Path, default=DEFAULT_SOURCE, help="raw staged data directory"
+        "--source",
+        type=Path,
+        default=None,
+        help=f"raw staged data directory (default: ${SOURCE_ENV}, else ../shared/data)",
     )
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="output directory")
     args = parser.parse_args(argv)
