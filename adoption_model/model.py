@@ -48,7 +48,6 @@ from adoption_model.world import World, month_index, month_name
 __all__ = ["MODEL_COLUMNS", "AdoptionModel"]
 
 
-
 class AdoptionModel(mesa.Model):
     """Sovereign Bitcoin adoption on an influence graph (see docs/ODD.md).
 

@@ -13,6 +13,7 @@ kept once (they do not move unless a dated ``sell`` event moves them).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -293,3 +294,18 @@ class Collected:
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """The model frame without the step column, as Mesa returns it."""
         return pd.DataFrame(self.model_vars)
+
+
+def time_to(s: pd.Series | np.ndarray, level: float) -> float:
+    """First step (position from step 0) with a value ``>= level``; NaN if never.
+
+    The one ``time_to`` of the package: sweep outcomes, compare and the run summary use it
+    (it lives with the frames it reads so that the runner and experiments both sit above it).
+
+    Examples
+    --------
+    >>> time_to(np.array([0.0, 0.2, 0.6]), 0.5), time_to(np.array([0.0, 0.1]), 0.5)
+    (2.0, nan)
+    """
+    hit = np.flatnonzero(np.asarray(s, dtype=float) >= level)
+    return float(hit[0]) if len(hit) else math.nan

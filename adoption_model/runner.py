@@ -81,7 +81,7 @@ def _json(obj: Any) -> Any:
 
 def summarize(model: AdoptionModel, frame: pd.DataFrame) -> dict[str, Any]:
     """A short, JSON-ready summary of a finished run."""
-    from adoption_model.experiments.outcomes import time_to as first_hit
+    from adoption_model.record import time_to as first_hit
 
     first, last = frame.iloc[0], frame.iloc[-1]
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from adoption_model.errors import InputError, did_you_mean
+from adoption_model.record import time_to
 
 #: The outcomes recorded when an experiment file names none.
 DEFAULT_OUTCOMES: dict[str, str] = {
@@ -80,20 +81,6 @@ def _at(s: pd.Series, step: float) -> float:
 
 def _peak_change(s: pd.Series) -> float:
     return float(np.diff(s.to_numpy(dtype=float)).max()) if len(s) > 1 else 0.0
-
-
-def time_to(s: pd.Series | np.ndarray, level: float) -> float:
-    """First step (position from step 0) with a value ``>= level``; NaN if never.
-
-    The one ``time_to`` of the package: sweep outcomes, compare and the run summary use it.
-
-    Examples
-    --------
-    >>> time_to(np.array([0.0, 0.2, 0.6]), 0.5), time_to(np.array([0.0, 0.1]), 0.5)
-    (2.0, nan)
-    """
-    hit = np.flatnonzero(np.asarray(s, dtype=float) >= level)
-    return float(hit[0]) if len(hit) else math.nan
 
 
 def _first_step(s: pd.Series) -> float:
