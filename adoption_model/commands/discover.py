@@ -117,16 +117,23 @@ def _key_players(args: argparse.Namespace) -> int:
         raise InputError(f"--workers {args.workers}: give at least 1")
     out = args.out if args.out is not None else Path(f"key-players-{Path(args.scenario).stem}")
     check_output_dir(out)
-    cands = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
+    cands = (
+        [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
+    )
     kp = key_players(
         args.scenario, k=args.k, replications=args.replications, seed=args.seed,
         steps=args.steps, candidates=cands, backend=args.backend, workers=args.workers,
         progress=not args.quiet,
     )  # fmt: skip
     report = kp.save(out)
-    print(kp.ranking.head(10).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    cols = ["rank", "nation", "gain_adopters", "gain_adopters_low", "gain_adopters_high",
+            "spillover_adopters", "gain_gdp_pp", "p_adopted_anyway"]  # fmt: skip
+    fmt = lambda v: f"{v:.2f}"  # noqa: E731
+    print(kp.ranking[cols].head(10).to_string(index=False, float_format=fmt))
     print("greedy picks:")
-    print(kp.greedy.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    cols = ["pick", "nation", "marginal_adopters", "marginal_adopters_low",
+            "marginal_adopters_high", "marginal_gdp_pp", "total_extra_adopters", "re_evaluations"]  # fmt: skip
+    print(kp.greedy[cols].to_string(index=False, float_format=fmt))
     print(f"{kp.summary['runs']} runs in {kp.summary['wall_s']:.0f} s; report: {report}")
     return 0
 

@@ -148,9 +148,7 @@ class Discovery:
     def box_limits(self, i: int) -> pd.DataFrame:
         lim = self.prim.limits(i)
         lim.insert(1, "role", [self.roles.get(f, "factor") for f in lim["factor"]])
-        lim["significant"] = (lim[["qp_lower", "qp_upper"]].min(axis=1) <= 0.05) & lim[
-            "restricted"
-        ]
+        lim["significant"] = (lim[["qp_lower", "qp_upper"]].min(axis=1) <= 0.05) & lim["restricted"]
         return lim
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -165,7 +163,6 @@ class Discovery:
     def save(self, out: str | Path) -> Path:
         """Write tables (CSV, Parquet), charts (SVG, PNG) and ``report.html`` into ``out``."""
         from adoption_model.discovery import charts
-
         from adoption_model.discovery.report import table_html, write_report
 
         box = self.box
@@ -178,8 +175,9 @@ class Discovery:
             "chosen": self.trajectory.loc[self.chosen].to_dict(),
             "min_density": self.min_density,
             "trajectory": table_html(
-                self.trajectory[["id", "phase", "coverage", "density", "mass", "res_dim",
-                                 "n", "k", "chosen"]]  # fmt: skip
+                self.trajectory[
+                    ["id", "phase", "coverage", "density", "mass", "res_dim", "n", "k", "chosen"]
+                ]  # fmt: skip
             ),
             "cart": table_html(self.cart) if self.cart is not None else None,
             "scores": table_html(self.scores) if self.scores is not None else None,

@@ -89,6 +89,21 @@ class KeyPlayers:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"key_players": self.ranking, "greedy": self.greedy}
 
+    def to_iamc(self) -> pd.DataFrame:
+        """The ranking as IAMC rows: region = the nation, year = the horizon's year."""
+        from adoption_model.discovery.iamc import to_iamc
+        from adoption_model.world import month_index, month_name
+
+        year = month_name(month_index(self.summary["start"]) + self.summary["steps"])[:4]
+        variables = {
+            "gain_adopters": ("Sovereign Bitcoin|Key Players|Extra Adopters", "count"),
+            "spillover_adopters": ("Sovereign Bitcoin|Key Players|Other Adopters", "count"),
+            "gain_gdp_pp": ("Sovereign Bitcoin|Key Players|Extra Share of GDP", "%"),
+        }
+        table = self.ranking.assign(year=int(year))
+        return to_iamc(table, variables, scenario=f"{self.summary['scenario']} + nation adopts",
+                       region="nation", time="year")  # fmt: skip
+
     def save(self, out: str | Path) -> Path:
         """Write tables (CSV, Parquet), the map and bar chart (SVG, PNG) and ``report.html``."""
         from adoption_model.discovery.report import Chart, table_html, world_map, write_report
@@ -114,10 +129,14 @@ class KeyPlayers:
             "ranking": table_html(r[show].head(30)),
             "candidates": len(r),
         }
-        return write_report(
+        from adoption_model.discovery.iamc import export_iamc
+
+        path = write_report(
             Path(out), "key_players.html.j2", context, charts, self.tables(),
             {"command": "key-players", **self.summary},
         )  # fmt: skip
+        export_iamc(self.to_iamc(), Path(out) / "key_players_iamc.csv")
+        return path
 
 
 def _bars(top: pd.DataFrame) -> Any:
@@ -160,9 +179,14 @@ class _Evaluator:
         r = len(self.seeds)
         tasks = [
             {
-                "run_id": i * r + j, "seed": int(seed), "base": self.base, "key": "key-players",
+                "run_id": i * r + j,
+                "seed": int(seed),
+                "base": self.base,
+                "key": "key-players",
                 "overrides": {"initial.adopters": self.start + sorted(s)},
-                "outcomes": OUTCOMES, "keep_steps": False, "keep_nations": False,
+                "outcomes": OUTCOMES,
+                "keep_steps": False,
+                "keep_nations": False,
             }  # fmt: skip
             for i, s in enumerate(todo)
             for j, seed in enumerate(self.seeds)
@@ -305,7 +329,7 @@ def key_players(
 
     greedy = _celf(ev, cands, k, rng, names, progress)
     summary = {
-        "scenario": sc.name, "steps": int(sc.steps), "replications": replications,
+        "scenario": sc.name, "start": sc.start, "steps": int(sc.steps), "replications": replications,
         "seed": seed, "seeds": seeds, "k": k, "candidates": len(cands),
         "adopters_at_start": start_codes, "backend": backend, "workers": workers,
         "runs": ev.runs + replications, "wall_s": time.perf_counter() - started,

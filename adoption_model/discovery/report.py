@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ def environment() -> Any:
         import jinja2
     except ModuleNotFoundError:
         raise InputError(
-            "reports need Jinja2; install the analysts extra: pip install 'adoption-model[analysts]'"
+            "reports need Jinja2; install the analysts extra: "
+            "pip install 'adoption-model[analysts]'"
         ) from None
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -56,7 +58,7 @@ def fmt_number(value: Any, digits: int = 3) -> str:
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
         v = float(value)
-        if v != 0 and (abs(v) < 10 ** (-digits) or abs(v) >= 1e6):
+        if digits > 0 and v != 0 and (abs(v) < 10 ** (-digits) or abs(v) >= 1e6):
             return f"{v:.{digits - 1}e}"
         return f"{v:,.{digits}f}"
     return str(value)
@@ -78,7 +80,10 @@ class Chart:
             self.fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
         text = buf.getvalue()
         text = text[text.index("<svg") :]
-        return text.replace("<svg ", f'<svg class="am-chart" role="img" aria-label="{self.alt}" ', 1)
+        text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+        return text.replace(
+            "<svg ", f'<svg class="am-chart" role="img" aria-label="{self.alt}" ', 1
+        )
 
     def save(self, folder: Path) -> None:
         import matplotlib as mpl
@@ -99,18 +104,18 @@ def table_html(df: pd.DataFrame) -> dict[str, Any]:
     rows = []
     for rec in df.itertuples(index=False):
         rows.append(
-            [
-                {"text": fmt_number(v), "num": isinstance(v, int | float | np.number)}
-                for v in rec
-            ]
+            [{"text": fmt_number(v), "num": isinstance(v, int | float | np.number)} for v in rec]
         )
     return {"columns": [str(c) for c in df.columns], "rows": rows}
 
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Each table as ``NAME.csv`` (UTF-8) and ``NAME.parquet``."""
+    """Each table as ``NAME.csv`` (UTF-8 with a byte-order mark, for spreadsheets) and
+    ``NAME.parquet``."""
+    from adoption_model.discovery.iamc import write_excel_csv
+
     for name, frame in tables.items():
-        atomic_write(out / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
+        write_excel_csv(frame, out / f"{name}.csv")
         atomic_write(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
 
 
