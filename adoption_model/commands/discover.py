@@ -132,7 +132,8 @@ def _key_players(args: argparse.Namespace) -> int:
     print(kp.ranking[cols].head(10).to_string(index=False, float_format=fmt))
     print("greedy picks:")
     cols = ["pick", "nation", "marginal_adopters", "marginal_adopters_low",
-            "marginal_adopters_high", "marginal_gdp_pp", "total_extra_adopters", "re_evaluations"]  # fmt: skip
+            "marginal_adopters_high", "marginal_gdp_pp", "total_extra_adopters",
+            "re_evaluations"]  # fmt: skip
     print(kp.greedy[cols].to_string(index=False, float_format=fmt))
     print(f"{kp.summary['runs']} runs in {kp.summary['wall_s']:.0f} s; report: {report}")
     return 0

@@ -329,7 +329,8 @@ def key_players(
 
     greedy = _celf(ev, cands, k, rng, names, progress)
     summary = {
-        "scenario": sc.name, "start": sc.start, "steps": int(sc.steps), "replications": replications,
+        "scenario": sc.name, "start": sc.start, "steps": int(sc.steps),
+        "replications": replications,
         "seed": seed, "seeds": seeds, "k": k, "candidates": len(cands),
         "adopters_at_start": start_codes, "backend": backend, "workers": workers,
         "runs": ev.runs + replications, "wall_s": time.perf_counter() - started,
