@@ -21,6 +21,7 @@ from adoption_model.discovery.core import (
     feature_scores,
     parse_condition,
 )
+from adoption_model.discovery.iamc import export_iamc, steps_to_iamc, to_iamc, write_excel_csv
 from adoption_model.discovery.prim import PrimResult, prim
 
 __all__ = [
@@ -28,10 +29,14 @@ __all__ = [
     "PrimResult",
     "cart_leaves",
     "discover",
+    "export_iamc",
     "feature_scores",
     "key_players",
     "parse_condition",
     "prim",
+    "steps_to_iamc",
+    "to_iamc",
+    "write_excel_csv",
 ]
 
 
