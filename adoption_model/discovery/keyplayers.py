@@ -54,27 +54,20 @@ OUTCOMES = {"adopters": "final(n_adopters)", "gdp_share": "final(gdp_weighted_sh
 
 
 def paired_interval(
-    diffs: np.ndarray, rng: np.random.Generator, level: float = 0.95, resamples: int = 4000
+    diffs: np.ndarray, rng: np.random.Generator, level: float = 0.95
 ) -> tuple[float, float, float]:
-    """Mean of paired differences with a percentile-bootstrap interval (inside their range).
+    """Mean of paired differences with its percentile-bootstrap interval (inside their range),
+    from :func:`adoption_model.experiments.stats.bootstrap_interval`.
 
     Examples
     --------
     >>> paired_interval(np.array([2.0, 2.0, 2.0]), np.random.default_rng(0))
     (2.0, 2.0, 2.0)
     """
-    d = np.asarray(diffs, dtype=float)
-    d = d[np.isfinite(d)]
-    if not len(d):
-        return math.nan, math.nan, math.nan
-    mean = float(d.mean())
-    if len(d) < 2 or np.all(d == d[0]):
-        return mean, mean, mean
-    idx = rng.integers(0, len(d), size=(resamples, len(d)))
-    means = d[idx].mean(axis=1)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(means, [a, 1 - a])
-    return mean, float(lo), float(hi)
+    from adoption_model.experiments.stats import bootstrap_interval
+
+    iv = bootstrap_interval(np.asarray(diffs, dtype=float), rng, level=level)
+    return iv.mean, iv.low, iv.high
 
 
 @dataclass

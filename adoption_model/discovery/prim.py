@@ -52,7 +52,7 @@ def get_quantile(data: np.ndarray, quantile: float) -> float:
     Examples
     --------
     >>> get_quantile(np.arange(21.0), 0.05), get_quantile(np.arange(21.0), 0.95)
-    (1.0, 19.0)
+    (1.5, 18.5)
     """
     assert 0 < quantile < 1
     data = np.sort(np.asarray(data))
