@@ -62,6 +62,8 @@ def test_key_players_cli_writes_table_map_and_iamc(tmp_path, capsys):
     assert "greedy picks" in capsys.readouterr().out
     table = pd.read_csv(out / "key_players.csv")
     assert set(table["nation"]) == {"DEU", "FRA"}
+    greedy = pd.read_csv(out / "greedy.csv")
+    assert greedy["nation"].iloc[0] == table["nation"].iloc[0]  # ties broken as the ranking
     assert (out / "charts" / "key_players_map.svg").read_text().count("<path") > 150
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html and html.count("<svg") == 2

@@ -320,7 +320,7 @@ def key_players(
     ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))
     ranking = ranking.reset_index(drop=True)
 
-    greedy = _celf(ev, cands, k, rng, names, progress)
+    greedy = _celf(ev, ranking["nation"].tolist(), k, rng, names, progress)
     summary = {
         "scenario": sc.name, "start": sc.start, "steps": int(sc.steps),
         "replications": replications,
@@ -337,23 +337,28 @@ def _celf(
     ev: _Evaluator, cands: list[str], k: int, rng: np.random.Generator,
     names: dict[str, str], progress: bool,
 ) -> pd.DataFrame:  # fmt: skip
-    """Greedy top k with lazy evaluation; one row per pick with its marginal gain."""
+    """Greedy top k with lazy evaluation; one row per pick with its marginal gain.
+
+    ``cands`` are in ranking order, which breaks ties between equal gains."""
     chosen: frozenset[str] = frozenset()
     base = ev.cache[chosen]["adopters"]
-    # heap of (-gain, nation, round the gain was computed in)
-    heap = [(-float((ev.cache[frozenset([c])]["adopters"] - base).mean()), c, 0) for c in cands]
+    # heap of (-gain, position in the ranking (ties), nation, round the gain was computed in)
+    heap = [
+        (-float((ev.cache[frozenset([c])]["adopters"] - base).mean()), i, c, 0)
+        for i, c in enumerate(cands)
+    ]
     heapq.heapify(heap)
     rows = []
     for rnd in range(k):
         evaluations = 0
         while True:
-            neg, c, seen = heapq.heappop(heap)
+            _, order, c, seen = heapq.heappop(heap)
             if seen == rnd:
                 break
             ev.evaluate([chosen | {c}])
             evaluations += 1
             gain = ev.cache[chosen | {c}]["adopters"] - ev.cache[chosen]["adopters"]
-            heapq.heappush(heap, (-float(gain.mean()), c, rnd))
+            heapq.heappush(heap, (-float(gain.mean()), order, c, rnd))
         new = chosen | {c}
         d_n = ev.cache[new]["adopters"] - ev.cache[chosen]["adopters"]
         d_g = ev.cache[new]["gdp_share"] - ev.cache[chosen]["gdp_share"]
