@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "adoption_model.commands.view",
     "adoption_model.commands.sweep",
     "adoption_model.commands.compare",
+    "adoption_model.commands.discover",
 )
 
 
