@@ -335,7 +335,7 @@ class AdoptionModel(mesa.Model):
         if self.steps > self._capacity():
             self._grow_recorders()
         st = self.state
-        self.world.advance(self.rng, self._net_buying)
+        self.world.advance(self.rng, self._net_buying, getattr(self, "sovereign_th", 0.0))
         if not self.classic:  # this month's flows start at zero (events may add to them)
             st.bought[:] = 0.0
             st.mined[:] = 0.0
