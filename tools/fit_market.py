@@ -568,7 +568,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", type=Path, help="folder with the series (default: search)")
     ap.add_argument("--until", default="2025-06", help="last month used (YYYY-MM)")
     ap.add_argument("--out", type=Path, default=repo / "adoption_model" / "data")
-    ap.add_argument("--figure", type=Path, default=repo / "docs" / "figures" / "market_fit.png")
+    ap.add_argument(
+        "--figure",
+        default=str(repo / "docs" / "figures" / "market_fit.png"),
+        help="PNG to write ('' for none)",
+    )
     ap.add_argument("--seed", type=int, default=20250601)
     args = ap.parse_args(argv)
     source = args.source or find_shared_data()
@@ -588,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     (args.out / "market_fit.toml").write_text(header + tomli_w.dumps(data), encoding="utf-8")
     if args.figure:
-        figure(price, mining, df, args.figure)
+        figure(price, mining, df, Path(args.figure))
     pr, mn = data["price"], data["mining"]
     gb, rg = pr["gbm"], pr["regime"]
     print(
