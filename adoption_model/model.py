@@ -202,7 +202,8 @@ class AdoptionModel(mesa.Model):
         if self.steps > self.recorder.capacity():
             self.recorder.grow()
         st, rule = self.state, self.rule
-        self.world.advance(self.rng, self.net_buying)  # 1. world update (7.6)
+        # 1. world update (7.6); the hashrate responds to last month's market
+        self.world.advance(self.rng, self.net_buying, self.market.sovereign_th)
         if not self.classic:  # this month's flows start at zero (events may add to them)
             st.clear_flows()
         self.money_moved = events.fire(self, self.schedule_events.get(self.world.month, []))

@@ -28,6 +28,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adoption_model.errors import InputError, did_you_mean
+from adoption_model.market import mining_defaults, price_defaults
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -274,18 +275,29 @@ class InitialConfig(_Strict):
 
 
 class PriceConfig(_Strict):
-    """The BTC price process (annualised drift and volatility; monthly steps)."""
+    """The BTC price process (annualised drift and volatility; monthly steps).
+
+    Defaults are fitted to the 2014-2025 monthly series (``adoption_model/market.py``,
+    docs/market.md): the GBM's volatility by maximum likelihood, its drift re-centred to an
+    assumed long-run growth; the two-regime process likewise. The hand-set GBM of earlier
+    versions is drift 0.25, volatility 0.55 (scenario ``price_handset``).
+    """
 
     process: Literal["gbm", "regime", "path"] = "gbm"
     initial: float = Field(105_000.0, gt=0, description="USD per BTC at the start month")
     drift: float = Field(
-        0.25, description="annual drift of the GBM (median growth is drift - vol^2/2)"
+        price_defaults()["drift"],
+        description="annual drift of the GBM (median growth is drift - vol^2/2)",
     )
-    volatility: NonNeg = Field(0.55, description="annual volatility of the GBM")
-    regime_drift: list[float] = Field(default_factory=lambda: [0.60, -0.50])
-    regime_volatility: list[NonNeg] = Field(default_factory=lambda: [0.55, 0.75])
+    volatility: NonNeg = Field(
+        price_defaults()["volatility"], description="annual volatility of the GBM"
+    )
+    regime_drift: list[float] = Field(default_factory=lambda: price_defaults()["regime_drift"])
+    regime_volatility: list[NonNeg] = Field(
+        default_factory=lambda: price_defaults()["regime_volatility"]
+    )
     regime_switch: list[Prob] = Field(
-        default_factory=lambda: [1 / 24, 1 / 12],
+        default_factory=lambda: price_defaults()["regime_switch"],
         description="monthly probability of leaving each regime",
     )
     path: list[Annotated[float, Field(gt=0)]] = Field(
@@ -313,7 +325,32 @@ class MiningConfig(_Strict):
 
     efficiency_j_per_th: float = Field(22.0, gt=0)
     network_hashrate_ehs: float = Field(900.0, gt=0, description="EH/s at the start month")
-    hashrate_growth: float = Field(0.20, description="annual growth of non-sovereign hashrate")
+    hashrate_model: Literal["market", "exogenous"] = Field(
+        "market", description="market: hashrate follows the hashprice (free entry); exogenous"
+    )
+    hashrate_growth: float = Field(
+        0.20, description="exogenous model: annual growth of non-sovereign hashrate"
+    )
+    hashrate_response: NonNeg = Field(
+        mining_defaults()["hashrate_response"],
+        description="market: monthly hashrate growth per log point of hashprice above break-even",
+    )
+    hashrate_persistence: float = Field(
+        mining_defaults()["hashrate_persistence"],
+        ge=0,
+        lt=1,
+        description="market: share of last month's hashrate growth carried into this month",
+    )
+    hashrate_lag_months: int = Field(
+        mining_defaults()["hashrate_lag_months"],
+        ge=1,
+        description="market: months between the hashprice and the hashrate it brings",
+    )
+    breakeven_usd_per_mwh: float = Field(
+        mining_defaults()["breakeven_usd_per_mwh"],
+        gt=0,
+        description="market: all-in revenue per MWh private miners need (free-entry level)",
+    )
     efficiency_improvement: float = Field(
         0.10, ge=0, lt=1, description="annual fall of fleet J/TH (machines get better)"
     )

@@ -43,6 +43,7 @@ CORE = (
     "seeds",
     "fileio",
     "provenance",
+    "market",
 )
 
 #: Modules that present or drive the core.

@@ -59,6 +59,9 @@ class Market:
 
     btc_per_th: float
     revenue_mwh: float
+    #: sovereign hashrate (TH/s) in this market; the world's hashrate response next month
+    #: sees it beside the private fleet (0 before the first decisions)
+    sovereign_th: float = 0.0
 
 
 def market(st: NationState, world: Any, blocks_per_month: float) -> Market:
@@ -73,7 +76,7 @@ def market(st: NationState, world: Any, blocks_per_month: float) -> Market:
     per_th = btc_per_th_month(
         world.block_reward(), blocks_per_month, world.network_hashrate_th + sovereign_th
     )
-    return Market(per_th, revenue_per_mwh(per_th, world.price, eff))
+    return Market(per_th, revenue_per_mwh(per_th, world.price, eff), sovereign_th)
 
 
 def mine(st: NationState, mk: Market, efficiency_j_per_th: float, stop_after: int) -> None:
