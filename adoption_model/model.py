@@ -26,13 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from adoption_model import events as events_mod
-from adoption_model import imf, mining, rules
+from adoption_model import imf, mesa_compat, mining, rules
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.network import InfluenceNetwork
 from adoption_model.scenario import Scenario, load_scenario
@@ -92,7 +91,7 @@ def unrealised_gain(holdings: np.ndarray, cost_basis: np.ndarray, price: float) 
     return np.tanh(np.log(ratio))
 
 
-class AdoptionModel(mesa.Model):
+class AdoptionModel(mesa_compat.Model):
     """Sovereign Bitcoin adoption on an influence graph (see docs/ODD.md).
 
     Parameters
@@ -131,7 +130,7 @@ class AdoptionModel(mesa.Model):
         sc = load_scenario(scenario, {**(overrides or {}), **extra} or None)
         if seed is None:
             seed = sc.seed if sc.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-        super().__init__(seed=seed)
+        mesa_compat.init_model(self, seed)
         self.seed = int(seed)
         self.scenario: Scenario = sc.model_copy(update={"seed": int(seed)})
         self.live: Scenario = self.scenario.model_copy(deep=True)
@@ -188,9 +187,7 @@ class AdoptionModel(mesa.Model):
         from adoption_model.agents import Nation
 
         self.nations = [Nation(self, i) for i in range(self.n)]
-        # Mesa 3.3.1 keeps every model ever built reachable through Agent._ids
-        # (projectmesa/mesa issue 3179); all agents exist now, so drop the entry.
-        mesa.Agent._ids.pop(self, None)
+        mesa_compat.forget(self)  # all agents exist: drop Mesa's reference to the model
 
         events_mod.fire(self, self.schedule_events.get(self.world.month, []))
         adopted = self.state.adopted

@@ -1,9 +1,9 @@
 """``adoption-model view``: start the classroom view (a Solara app) on this machine.
 
 The app is served by ``solara run viz/app.py --production`` on 127.0.0.1 with Solara's
-telemetry off and its front-end files taken from a local cache (see :mod:`viz.assets`), so
-nothing leaves the machine. ``--host 0.0.0.0`` serves a classroom from one laptop (with a
-warning: anyone on the network can then open it).
+telemetry off and its front-end files taken from a local cache (see
+:mod:`adoption_model.viz.assets`), so nothing leaves the machine. ``--host 0.0.0.0`` serves
+a classroom from one laptop (with a warning: anyone on the network can then open it).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def server_command(host: str, port: int) -> list[str]:
     """The ``solara run`` command line for the view (the app is not imported here)."""
-    import viz  # the package only: importing viz.app would load solara in this process
+    # the package only: importing adoption_model.viz.app would load solara in this process
+    import adoption_model.viz as viz
 
     return [
         sys.executable,
@@ -69,7 +70,10 @@ def server_command(host: str, port: int) -> list[str]:
 
 def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) -> dict[str, str]:
     """Environment for the server: telemetry off, local assets, the scenario to show."""
-    from viz import ENV_SCENARIO, ENV_SEED  # not viz.components: keep solara out of the CLI
+    from adoption_model.viz import (  # not viz.components: keep solara out of the CLI
+        ENV_SCENARIO,
+        ENV_SEED,
+    )
 
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
@@ -88,7 +92,7 @@ def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) 
 
 def run(args: argparse.Namespace) -> int:
     """Fetch the assets, or check the scenario and serve the app until interrupted."""
-    from viz import assets
+    from adoption_model.viz import assets
 
     assets_dir = args.assets_dir or assets.default_cache_dir()
     if args.fetch_assets:
