@@ -28,3 +28,13 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     if len(names) == 1:
         return f"; did you mean {names[0]}?"
     return "; did you mean " + ", ".join(names[:-1]) + f" or {names[-1]}?"
+
+
+class RunsFailed(Exception):
+    """Some runs of a sweep or comparison raised: the CLI prints the count and exits 1."""
+
+    exit_code = 1
+
+    def __init__(self, failed: int, total: int, first: str) -> None:
+        self.failed, self.total, self.first = failed, total, first
+        super().__init__(f"{failed} of {total} runs failed (first: {first})")

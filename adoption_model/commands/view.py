@@ -92,6 +92,9 @@ def server_env(scenario: str | None, assets_dir: Path, seed: int | None = None) 
 
 def run(args: argparse.Namespace) -> int:
     """Fetch the assets, or check the scenario and serve the app until interrupted."""
+    from adoption_model.extras import require
+
+    require("viz")
     from adoption_model.viz import assets
 
     assets_dir = args.assets_dir or assets.default_cache_dir()
