@@ -17,10 +17,12 @@ def add_verbosity(parser: argparse.ArgumentParser) -> None:
 
 
 def verbosity(args: argparse.Namespace) -> int:
-    """-1 quiet, 0 normal, 1 verbose; verbose also shows the libraries' INFO log lines."""
+    """-1 quiet, 0 normal, 1 verbose; verbose also shows Dask's scheduler log."""
     level = -1 if getattr(args, "quiet", False) else int(bool(getattr(args, "verbose", False)))
     if level > 0:
         import logging
 
-        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        for name in ("adoption_model", "distributed.scheduler", "dask_jobqueue"):
+            logging.getLogger(name).setLevel(logging.INFO)
     return level

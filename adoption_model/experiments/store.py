@@ -138,7 +138,8 @@ class ResultStore:
         With ``chunks`` (a shard's share) only those chunks' leftovers are cleaned up, so
         other processes writing other chunks of the same directory are not disturbed.
         """
-        self.check()
+        if not (self.dir / ".lock").exists():  # else another process may be creating it
+            self.check()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
