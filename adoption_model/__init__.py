@@ -26,7 +26,21 @@ _EXPORTS = {
     "compare": "adoption_model.compare",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # literal, so that tools read it; tests/test_packaging.py checks it is _EXPORTS
+    "__version__",
+    "InputError",
+    "load_nations",
+    "nation_provenance",
+    "build_influence_graph",
+    "InfluenceNetwork",
+    "load_scenario",
+    "Scenario",
+    "AdoptionModel",
+    "Nation",
+    "run",
+    "RunResult",
+    "compare",
+]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads lazily
     from adoption_model.agents import Nation

@@ -37,6 +37,7 @@ def test_bundled_data_is_real_package_data():
 
 
 def test_lazy_exports_are_visible_to_dir():
+    assert adoption_model.__all__ == ["__version__", *adoption_model._EXPORTS]
     assert set(adoption_model.__all__) <= set(dir(adoption_model))
     assert "AdoptionModel" in dir(adoption_model) and "run" in dir(adoption_model)
 
