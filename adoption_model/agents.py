@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import mesa
 import numpy as np
 
+from adoption_model import mesa_compat
 from adoption_model.state import STATE_NAMES
 from adoption_model.submodels import decision, imf, mining, reserve, signal
 
@@ -51,7 +51,7 @@ class _Row:
         getattr(agent.model.state, self.name)[agent.index] = value
 
 
-class Nation(mesa.Agent):
+class Nation(mesa_compat.Agent):
     """A sovereign nation (ISO3 ``code``) deciding to hold, adopt a reserve, mine or sell."""
 
     model: AdoptionModel

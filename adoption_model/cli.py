@@ -2,7 +2,12 @@
 
 Each group of subcommands lives in its own module under :mod:`adoption_model.commands` and
 exposes ``register(subparsers)``; this module only wires them together and turns
-:class:`~adoption_model.errors.InputError` into a one-line message and exit code 2.
+:class:`~adoption_model.errors.InputError` into a one-line message and exit code 2 (and
+:class:`~adoption_model.errors.RunsFailed` into the count of failed runs and exit code 1).
+
+Building the parser imports only argparse and the command modules, which import their
+implementations (pandas, the model, rich) inside the functions that run a command, so
+``--help`` and ``--version`` answer fast (``tests/test_cli.py`` checks pandas stays out).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from adoption_model import __version__
-from adoption_model.errors import InputError
+from adoption_model.errors import InputError, RunsFailed
 
 #: Command modules, in the order their subcommands appear in ``--help``.
 COMMAND_MODULES = (
@@ -46,7 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    comp = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print a completion script, e.g. `adoption-model completion bash > "
+        "~/.local/share/bash-completion/completions/adoption-model`.",
+    )
+    comp.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    comp.set_defaults(func=lambda args: _completion(parser, args.shell))
     return parser
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    try:
+        import shtab
+    except ImportError:
+        raise InputError("completion needs shtab: pip install shtab") from None
+    print(shtab.complete(parser, shell=shell))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except InputError as exc:
         print(f"adoption-model: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except RunsFailed as exc:
+        print(f"adoption-model: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("adoption-model: interrupted", file=sys.stderr)

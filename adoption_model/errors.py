@@ -75,3 +75,13 @@ def check_rng(rng: Any, key: str = "network.rng") -> np.random.Generator:
             f"got {type(rng).__name__}"
         )
     return rng
+
+
+class RunsFailed(Exception):
+    """Some runs of a sweep or comparison raised: the CLI prints the count and exits 1."""
+
+    exit_code = 1
+
+    def __init__(self, failed: int, total: int, first: str) -> None:
+        self.failed, self.total, self.first = failed, total, first
+        super().__init__(f"{failed} of {total} runs failed (first: {first})")

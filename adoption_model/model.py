@@ -29,11 +29,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
 
-from adoption_model import network
+from adoption_model import mesa_compat, network
 from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
@@ -48,7 +47,7 @@ from adoption_model.world import World, month_index, month_name
 __all__ = ["MODEL_COLUMNS", "AdoptionModel"]
 
 
-class AdoptionModel(mesa.Model):
+class AdoptionModel(mesa_compat.Model):
     """Sovereign Bitcoin adoption on an influence graph (see docs/ODD.md).
 
     Parameters
@@ -87,7 +86,7 @@ class AdoptionModel(mesa.Model):
         sc = load_scenario(scenario, {**(overrides or {}), **extra} or None)
         if seed is None:
             seed = sc.seed if sc.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-        super().__init__(seed=seed)
+        mesa_compat.init_model(self, seed)
         self.seed = int(seed)
         self.scenario: Scenario = sc.model_copy(update={"seed": int(seed)})
         self.live: Scenario = self.scenario.model_copy(deep=True)
@@ -130,9 +129,7 @@ class AdoptionModel(mesa.Model):
 
         # the Mesa agents: thin views on the arrays
         self.nations = [Nation(self, i) for i in range(self.n)]
-        # Mesa 3.3.1 keeps every model ever built reachable through Agent._ids
-        # (projectmesa/mesa issue 3179); all agents exist now, so drop the entry.
-        mesa.Agent._ids.pop(self, None)
+        mesa_compat.forget(self)  # all agents exist: drop Mesa's reference to the model
 
         events.fire(self, self.schedule_events.get(self.world.month, []))
         adopted = self.state.adopted

@@ -6,11 +6,12 @@ is refused with one line naming its dotted path, what was wrong and the fix, for
 
     rule.kind: 'treshold' is not one of logit, threshold, bass, cascade (did you mean 'threshold'?)
 
-Bundled scenarios (``scenarios/*.toml``) load by name; overrides use the same dotted paths
-as the CLI's ``--set`` (``{"rule.kind": "threshold", "network.n": 1000}``).
+Bundled scenarios (``adoption_model/scenarios/*.toml``, package data) load by name;
+overrides use the same dotted paths as the CLI's ``--set``
+(``{"rule.kind": "threshold", "network.n": 1000}``).
 
 The defaults and their rationale are documented in ``docs/ODD.md``; the commented
-``scenarios/baseline.toml`` repeats them key by key.
+``adoption_model/scenarios/baseline.toml`` repeats them key by key.
 """
 
 from __future__ import annotations
@@ -650,8 +651,8 @@ def _validate(data: Mapping[str, Any], source: str) -> Scenario:
 
 def bundled_scenarios() -> dict[str, Path]:
     """Names and paths of the scenarios shipped with the package."""
-    if not SCENARIO_DIR.is_dir():
-        return {}
+    if not SCENARIO_DIR.is_dir():  # package data, never optional
+        raise RuntimeError(f"{SCENARIO_DIR} is missing: the installation is broken; reinstall")
     return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
 
 

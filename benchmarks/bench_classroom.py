@@ -40,9 +40,8 @@ import uuid
 from typing import Any
 
 import psutil
+from adoption_model.viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 from websockets.asyncio.client import connect
-
-from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 STEP_RE = r"/^Step: (\d+)$/"
 START = 2025 * 12 + 5  # the baseline starts 2025-06; month k is START + k

@@ -1,4 +1,4 @@
-"""Wall time of the Watts-style experiment (examples/experiments/watts_threshold.toml).
+"""Wall time of the Watts-style experiment (the bundled watts_threshold).
 
 Threshold rule (phi = 0.18) on Erdos-Renyi graphs with n = 10,000, ten mean degrees, 200
 single-seed replicates each (2,000 runs), on the processes backend. Prints the wall time,
@@ -17,9 +17,7 @@ from pathlib import Path
 
 from adoption_model.experiments import run_experiment
 
-EXAMPLE = (
-    Path(__file__).resolve().parent.parent / "examples" / "experiments" / "watts_threshold.toml"
-)
+EXAMPLE = "watts_threshold"  # adoption_model/experiments/examples/watts_threshold.toml
 
 
 def main() -> None:

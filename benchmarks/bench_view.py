@@ -19,8 +19,9 @@ import argparse
 import statistics
 import time
 
+from adoption_model.viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+
 from adoption_model.model import AdoptionModel
-from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 UPDATED = """k => {
   const steps = [...document.querySelectorAll('span, div')].some(e => e.innerText === 'Step: ' + k);
@@ -48,8 +49,8 @@ def server_step_ms(steps: int, country: str | None) -> list[float]:
     from solara.server import kernel_context
 
     kernel_context.set_current_context(kernel_context.create_dummy_context())
-    from viz import components
-    from viz.app import Page
+    from adoption_model.viz import components
+    from adoption_model.viz.app import Page
 
     components.selected.set(None)
     _box, rc = solara.render(AppLayout(children=[Page()]), handle_error=False)

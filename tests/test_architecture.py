@@ -56,7 +56,7 @@ FACES = (
     "adoption_model.compare",
     "adoption_model.calibration",
     "adoption_model.discovery",
-    "viz",
+    "adoption_model.viz",
 )
 
 MAX_LINES = 600
@@ -82,6 +82,8 @@ def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
+    if parts[0] == "viz":  # viz/ installs as adoption_model.viz
+        parts.insert(0, "adoption_model")
     return ".".join(parts)
 
 
@@ -268,7 +270,7 @@ def test_graph_holds_module_and_function_level_imports(graph: nx.DiGraph) -> Non
     # function level: the experiments runner imports run() inside a function
     assert graph.has_edge("adoption_model.experiments.runner", "adoption_model.runner")
     # importing a submodule runs its package's __init__
-    assert graph.has_edge("adoption_model.commands.view", "viz")
+    assert graph.has_edge("adoption_model.commands.view", "adoption_model.viz")
     # faces do reach the core
     assert graph.has_edge("adoption_model.runner", "adoption_model.model")
 
@@ -291,7 +293,7 @@ def test_the_checks_catch_a_cycle_and_a_face_import(tmp_path: Path) -> None:
                 "if TYPE_CHECKING:\n    from adoption_model.runner import run\n"
                 "def f():\n    from . import model\n"
             ),
-            "adoption_model/state.py": "def g():\n    import viz.app\n",
+            "adoption_model/state.py": "def g():\n    import adoption_model.viz.app\n",
             "adoption_model/network/__init__.py": "from adoption_model.network.real import x\n",
             "adoption_model/network/real.py": "from adoption_model.network.graph import y\n",
             "adoption_model/network/graph.py": "y = 1\n",
@@ -300,7 +302,7 @@ def test_the_checks_catch_a_cycle_and_a_face_import(tmp_path: Path) -> None:
             "viz/app.py": "from adoption_model.state import g\n",
             "viz/serve.py": "from adoption_model.commands.view import h\n",
             "adoption_model/commands/__init__.py": "",
-            "adoption_model/commands/view.py": "def h():\n    from viz import app\n",
+            "adoption_model/commands/view.py": "def h():\n    from adoption_model.viz import app\n",
         },
     )
     g = import_graph(tmp_path)
@@ -308,9 +310,13 @@ def test_the_checks_catch_a_cycle_and_a_face_import(tmp_path: Path) -> None:
     assert core_cycles(g) == [["adoption_model.agents", "adoption_model.model"]]
     # a function-level import of viz.app reaches the face viz (and its __init__); the
     # TYPE_CHECKING import of the runner does not count
-    assert faces_reached(g) == {"adoption_model.state": ["viz", "viz.app"]}
+    assert faces_reached(g) == {
+        "adoption_model.state": ["adoption_model.viz", "adoption_model.viz.app"]
+    }
     # viz/serve.py and commands/view.py importing each other: a cycle of components
-    assert any({"adoption_model.commands", "viz"} <= set(c) for c in component_cycles(g))
+    assert any(
+        {"adoption_model.commands", "adoption_model.viz"} <= set(c) for c in component_cycles(g)
+    )
     # a package importing its submodules, which import their siblings, is no cycle
     assert g.has_edge("adoption_model.network", "adoption_model.network.real")
     assert not g.has_edge("adoption_model.network.real", "adoption_model.network")

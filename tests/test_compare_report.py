@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from adoption_model.viz.serve import CHROMIUM, CHROMIUM_ARGS
 
 from adoption_model.compare import compare
-from viz.serve import CHROMIUM, CHROMIUM_ARGS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

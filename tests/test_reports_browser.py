@@ -16,7 +16,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="module")
 def browser():
-    from viz.serve import CHROMIUM, CHROMIUM_ARGS
+    from adoption_model.viz.serve import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
         if IN_CI:

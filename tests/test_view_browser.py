@@ -5,8 +5,8 @@ the local cache and its CDN pointed at a dead loopback address, so nothing can b
 from outside; the browser aborts (and records) every request to a non-loopback host.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and a filled assets cache
-(``python -m viz.assets fetch``; this module fills it with npm when it can). Without them
-the tests skip with the reason, except under ``CI=true`` where that is a failure.
+(``python -m adoption_model.viz.assets fetch``; this module fills it with npm when it
+can). Without them the tests skip with the reason, except under ``CI=true`` where that is a failure.
 Screenshots of the main states land in ``test-artifacts/``.
 """
 
@@ -19,9 +19,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-from viz import assets
-from viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from adoption_model.viz import assets
+from adoption_model.viz.serve import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -14,16 +14,16 @@ import ipyvuetify as v
 import numpy as np
 import pytest
 import solara
+from adoption_model.viz import STATE_COLOURS, assets
+from adoption_model.viz import components as comp
+from adoption_model.viz.charts import chart_data, event_marks
+from adoption_model.viz.map import country_paths, fills_and_tips, shapes_and_dots
+from adoption_model.viz.network_view import _LAYOUTS, graph_key, layout
+from adoption_model.viz.why import breakdown_html, decision_story, neighbours
 from solara.widgets.widgets import HTML as HTMLWidget
 
 from adoption_model.model import AdoptionModel
 from adoption_model.state import STATE_NAMES
-from viz import STATE_COLOURS, assets
-from viz import components as comp
-from viz.charts import chart_data, event_marks
-from viz.map import country_paths, fills_and_tips, shapes_and_dots
-from viz.network_view import _LAYOUTS, graph_key, layout
-from viz.why import breakdown_html, decision_story, neighbours
 
 
 @pytest.fixture(autouse=True)
@@ -127,9 +127,8 @@ def _buttons(rc, label):
 
 
 def test_page_steps_resets_and_keeps_sessions_apart():
+    from adoption_model.viz.app import Page
     from solara.components.applayout import AppLayout
-
-    from viz.app import Page
 
     box, rc = solara.render(AppLayout(children=[Page()]), handle_error=False)
     step_text = rc.find(v.Html, children=["Step: 0"])
@@ -152,9 +151,8 @@ def test_page_steps_resets_and_keeps_sessions_apart():
 
 
 def test_seed_box_sets_the_seed_reset_uses_and_a_typo_is_reported():
+    from adoption_model.viz.app import Page
     from solara.components.applayout import AppLayout
-
-    from viz.app import Page
 
     assert comp.parse_seed(" 42 ") == 42 and comp.parse_seed("") is None
     with pytest.raises(comp.InputError, match="seed: 'x1' is not a whole number"):
@@ -224,7 +222,7 @@ def test_decision_rule_applies_on_reset_and_scenario_switches_now(tmp_path, monk
 
 
 def test_why_panel_select_box_fills_the_breakdown(stepped):
-    from viz.why import WhyPanel
+    from adoption_model.viz.why import WhyPanel
 
     chosen = solara.reactive(None)
     box, rc = solara.render(WhyPanel(stepped, chosen.value, chosen.set), handle_error=False)
@@ -267,8 +265,8 @@ def test_view_command_rejects_a_bad_scenario_in_one_line():
 def test_panels_send_json_that_follows_each_step():
     import json
 
-    from viz.charts import chart_json
-    from viz.map import fills_and_tips_json, map_geometry
+    from adoption_model.viz.charts import chart_json
+    from adoption_model.viz.map import fills_and_tips_json, map_geometry
 
     m = AdoptionModel(seed=4)
     geo = json.loads(map_geometry(m))

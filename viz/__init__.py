@@ -1,4 +1,4 @@
-"""The classroom view: a Solara app on Mesa's ``SolaraViz`` (``solara run viz/app.py``).
+"""The classroom view (``adoption_model.viz``): a Solara app on Mesa's ``SolaraViz``.
 
 The view imports the simulation core; the core never imports the view. One colour per
 policy state is used everywhere (map, network, legend, why panel), from :data:`STATE_COLOURS`.

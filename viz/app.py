@@ -18,14 +18,19 @@ from typing import Any
 #: (``benchmarks/bench_view.py``). ``REACTON_FAST=0`` in the environment turns it off.
 os.environ.setdefault("REACTON_FAST", "1")
 import solara
+from adoption_model.viz.charts import Charts
+from adoption_model.viz.components import (
+    About,
+    ClassroomModel,
+    Controls,
+    selected,
+    selection_handler,
+)
+from adoption_model.viz.map import WorldMap
+from adoption_model.viz.network_view import NetworkView
+from adoption_model.viz.why import WhyPanel
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
-
-from viz.charts import Charts
-from viz.components import About, ClassroomModel, Controls, selected, selection_handler
-from viz.map import WorldMap
-from viz.network_view import NetworkView
-from viz.why import WhyPanel
 
 # Solara notes on every visit that a plain-http loopback server cannot set samesite=none
 # cookies; it falls back to samesite=lax, which is what a classroom server wants.

@@ -9,8 +9,8 @@ the view never needs the CDN.
 
 Usage::
 
-    python -m viz.assets fetch [DIR]     # or: adoption-model view --fetch-assets [DIR]
-    python -m viz.assets check [DIR]     # exit 1 and list what is missing
+    python -m adoption_model.viz.assets fetch [DIR]  # or: adoption-model view --fetch-assets
+    python -m adoption_model.viz.assets check [DIR]  # exit 1 and list what is missing
 
 References
 ----------
@@ -172,9 +172,9 @@ def fetch(cache_dir: Path | None = None, *, npm: str = "npm", quiet: bool = Fals
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m viz.assets fetch|check [DIR]``."""
+    """``python -m adoption_model.viz.assets fetch|check [DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m viz.assets", description=__doc__.split("\n")[0]
+        prog="python -m adoption_model.viz.assets", description=__doc__.split("\n")[0]
     )
     parser.add_argument("action", choices=["fetch", "check", "where"])
     parser.add_argument("dir", nargs="?", type=Path, default=None)
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"{root}: complete")
     except InputError as exc:
-        print(f"viz.assets: error: {exc}", file=sys.stderr)
+        print(f"adoption_model.viz.assets: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

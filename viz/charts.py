@@ -12,11 +12,11 @@ import json
 from typing import Any
 
 import solara
+from adoption_model.viz import STATE_COLOURS, per_step
+from adoption_model.viz.text import MarkdownLine
 from mesa.visualization.utils import update_counter
 
 from adoption_model.world import month_index, month_name
-from viz import STATE_COLOURS, per_step
-from viz.text import MarkdownLine
 
 
 def event_marks(model: Any) -> list[dict[str, Any]]:

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import solara
+from adoption_model.viz import ENV_SCENARIO, ENV_SEED, STATE_COLOURS, STATE_MEANINGS
 
 from adoption_model.errors import InputError
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import bundled_scenarios, load_scenario
-from viz import ENV_SCENARIO, ENV_SEED, STATE_COLOURS, STATE_MEANINGS
 
 RULES = ("logit", "threshold", "bass", "cascade")
 

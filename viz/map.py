@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 import solara
+from adoption_model.viz import STATE_COLOURS, per_model, per_step
+from adoption_model.viz.text import MarkdownLine
 from mesa.visualization.utils import update_counter
 
 from adoption_model.state import STATE_NAMES
-from viz import STATE_COLOURS, per_model, per_step
-from viz.text import MarkdownLine
 
 DATA = Path(__file__).parent / "data"
 WIDTH, HEIGHT = 960.0, 430.0
@@ -133,7 +133,7 @@ def state_names(model: Any) -> list[str]:
 def fills_and_tips(model: Any) -> tuple[dict[str, str], dict[str, str], list[dict[str, Any]]]:
     """Fill colour and hover text of every nation, and the legend with counts.
 
-    Built once per step and shared by the map and the network (:func:`viz.per_step`).
+    Built once per step and shared by the map and the network (:func:`adoption_model.viz.per_step`).
     """
     return per_step(model, "fills_and_tips", lambda: _fills_and_tips(model))
 

@@ -23,11 +23,17 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import solara
+from adoption_model.viz import per_model
+from adoption_model.viz.map import (
+    HEIGHT,
+    WIDTH,
+    SvgMap,
+    fills_and_tips_json,
+    geometry_json,
+    project,
+)
+from adoption_model.viz.text import MarkdownLine
 from mesa.visualization.utils import update_counter
-
-from viz import per_model
-from viz.map import HEIGHT, WIDTH, SvgMap, fills_and_tips_json, geometry_json, project
-from viz.text import MarkdownLine
 
 #: Graphs up to this size get a force-directed layout (larger: spectral).
 SPRING_MAX_NODES = 1500
@@ -131,7 +137,7 @@ def node_dots(model: Any, xy: np.ndarray) -> list[dict[str, Any]]:
 
 
 def network_geometry(model: Any) -> str:
-    """Nodes and edge bands as JSON text for :func:`~viz.map.SvgMap` (once per model)."""
+    """Nodes and edge bands as JSON for :func:`~adoption_model.viz.map.SvgMap` (once per model)."""
 
     def build() -> str:
         xy = layout(model)

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from viz import ENV_SCENARIO, ENV_SEED, assets
+from adoption_model.viz import ENV_SCENARIO, ENV_SEED, assets
 
 #: Debian's Chromium (playwright drives it; ``playwright install`` cannot download browsers).
 CHROMIUM = "/usr/bin/chromium"
@@ -85,9 +85,9 @@ def start_server(
     """Start the view's server and wait until it answers; return ``(process, url)``.
 
     The front-end cache is filled first if it is incomplete (``npm pack``, see
-    :mod:`viz.assets`). The server's CDN points at a dead loopback address, so the page can
-    only work from the local cache. Raises ``RuntimeError`` (with the server's last output)
-    if it exits or does not answer within ``timeout`` seconds.
+    :mod:`adoption_model.viz.assets`). The server's CDN points at a dead loopback address, so
+    the page can only work from the local cache. Raises ``RuntimeError`` (with the server's
+    last output) if it exits or does not answer within ``timeout`` seconds.
     """
     root = assets.default_cache_dir() if assets_root is None else assets_root
     if assets.missing(root):

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import solara
+from adoption_model.viz import STATE_COLOURS, STATE_MEANINGS, per_model, per_step
+from adoption_model.viz.map import fmt_money
+from adoption_model.viz.text import MARKDOWN_CLASSES, paragraph
 from mesa.visualization.utils import update_counter
 
 from adoption_model.state import STATE_NAMES
 from adoption_model.submodels import decision as rules
-from viz import STATE_COLOURS, STATE_MEANINGS, per_model, per_step
-from viz.map import fmt_money
-from viz.text import MARKDOWN_CLASSES, paragraph
 
 OPTION_WORDS = {
     "hold": "keep its current policy",

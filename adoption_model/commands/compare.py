@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
+from adoption_model.commands.common import add_verbosity, verbosity
 from adoption_model.errors import InputError
 from adoption_model.fileio import check_output_dir
 
@@ -44,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler (dask backend)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_verbosity(p)
     p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
     )
@@ -58,8 +57,14 @@ def default_out(names: list[str]) -> Path:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from adoption_model.compare import compare
     from adoption_model.compare.core import resolve_scenarios
+
+    level = verbosity(args)
+    started = time.perf_counter()
 
     names = list(args.scenarios)
     if len(names) < 2:
@@ -78,14 +83,19 @@ def _compare(args: argparse.Namespace) -> int:
         raise InputError("--scheduler needs --backend dask")
     out = args.out if args.out is not None else default_out(names)
     check_output_dir(out)
-    resolve_scenarios(names, args.steps)  # every scenario validates before anything runs
+    resolved, _ = resolve_scenarios(names, args.steps)  # all validate before anything runs
+    if level > 0:
+        for sc in resolved:
+            print(f"{sc.name}: digest {sc.digest()}, {sc.steps} months", file=sys.stderr)
 
     result = compare(
         names, replications=args.replications, seed=args.seed, steps=args.steps,
         workers=args.workers, backend=args.backend, scheduler=args.scheduler,
-        store=out / "store", progress=not args.quiet and sys.stderr.isatty(),
+        store=out / "store", progress=level >= 0 and sys.stderr.isatty(),
     )  # fmt: skip
     result.save(out)
+    if level < 0:
+        return 0
 
     from adoption_model.compare.report import outcome_matrix
 
@@ -100,4 +110,7 @@ def _compare(args: argparse.Namespace) -> int:
         table.add_row(*[str(v) for v in row])
     console.print(table)
     console.print(f"Report: {out / 'report.html'} (tables as CSV/Parquet in {out})")
+    if level > 0:
+        elapsed = time.perf_counter() - started
+        console.print(f"{len(names) * args.replications} runs in {elapsed:.1f} s")
     return 0

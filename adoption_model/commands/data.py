@@ -12,19 +12,13 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from adoption_model.errors import InputError, did_you_mean
-from adoption_model.nations import (
-    NATIONS_CSV,
-    load_nations,
-    load_sources,
-    lookup_iso3,
-    nation_provenance,
-)
+
+if TYPE_CHECKING:  # imported where used, so that --help stays fast
+    import pandas as pd
+    from rich.console import Console
 
 #: Units shown beside each field in ``data show``.
 FIELD_UNITS = {
@@ -78,12 +72,18 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # Wide enough that source titles are not folded when output is piped.
     return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
 
 def show_nation(args: argparse.Namespace) -> int:
     """Print one nation's attributes with value, unit, year, source and imputation flag."""
+    from rich.table import Table
+
+    from adoption_model.nations import lookup_iso3, nation_provenance
+
     iso3 = lookup_iso3(args.nation)
     prov = nation_provenance(iso3)
     name = prov.loc[prov.field == "name", "value"].iloc[0]
@@ -118,6 +118,8 @@ def _readable(value: str) -> str:
 
 def _filter(nations: pd.DataFrame, region: str | None, bloc: str | None) -> pd.DataFrame:
     """Filter by UN region or continent and by bloc, case-insensitively."""
+    from adoption_model.nations import load_nations
+
     if region:
         choices = sorted(set(nations.un_region) | set(nations.continent))
         lowered = {c.lower(): c for c in choices}
@@ -140,6 +142,10 @@ def _filter(nations: pd.DataFrame, region: str | None, bloc: str | None) -> pd.D
 
 def list_nations(args: argparse.Namespace) -> int:
     """List nations as a table or as CSV (all columns of the nation table)."""
+    from rich.table import Table
+
+    from adoption_model.nations import NATIONS_CSV, load_nations
+
     nations = _filter(load_nations(), args.region, args.bloc)
     if args.format == "csv":
         # Emit the committed rows verbatim so numbers keep the table's exact formatting.
@@ -188,7 +194,9 @@ def list_nations(args: argparse.Namespace) -> int:
 
 def list_sources(args: argparse.Namespace) -> int:
     """List the data sources with their licences, then the imputation rules."""
-    from adoption_model.nations import SOURCES_TOML
+    from rich.table import Table
+
+    from adoption_model.nations import SOURCES_TOML, load_sources
 
     sources = load_sources()
     table = Table(title="Data sources", title_justify="left")

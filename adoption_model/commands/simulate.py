@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
-
+from adoption_model.commands.common import add_verbosity, verbosity
 from adoption_model.errors import InputError
 from adoption_model.fileio import check_output_dir
+
+if TYPE_CHECKING:  # imported where used, so that --help stays fast
+    from rich.console import Console
 
 SET_HELP = (
     "override a scenario key with a dotted path, e.g. --set rule.kind=threshold "
@@ -41,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=("vectorized", "agents"), default=None)
     p.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument("--out", type=Path, default=None, help="directory to save the results in")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_verbosity(p)
     p.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scenarios", help="list the bundled scenarios")
@@ -75,8 +77,12 @@ def _scenario(args: argparse.Namespace, extra: dict | None = None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its summary."""
+    from rich.console import Console
+
     from adoption_model.runner import run
 
+    level = verbosity(args)
+    started = time.perf_counter()
     extra = {}
     if args.steps is not None:
         extra["steps"] = args.steps
@@ -86,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = Console(width=None if sys.stdout.isatty() else 100)
     if args.out is not None:
         check_output_dir(args.out)  # refuse before running, not after
-    if args.quiet:
+    if level < 0:
         result = run(sc, seed=args.seed)
     else:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -105,15 +111,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.out is not None:
         result.save(args.out)
-    if not args.quiet:
+    if level >= 0:
         print_summary(console, result)
         if args.out is not None:
             console.print(f"\nSaved to [bold]{args.out}[/bold]")
+    if level > 0:
+        prov = result.provenance()
+        console.print(
+            f"scenario digest {prov['scenario_digest']}, seed {result.seed}, "
+            f"{time.perf_counter() - started:.2f} s; versions: "
+            + ", ".join(f"{k} {v}" for k, v in prov["libraries"].items())
+        )
     return 0
 
 
 def print_summary(console: Console, result) -> None:
     """A short readable summary of a run."""
+    import pandas as pd
+    from rich.table import Table
+
     s, f = result.summary, result.model_frame
     console.print(
         f"[bold]{s['scenario']}[/bold]: {s['nations']} nations, {s['rule']} rule on the "
@@ -169,6 +185,9 @@ def _k(x: float) -> str:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """List bundled scenarios with their descriptions."""
+    from rich.console import Console
+    from rich.table import Table
+
     from adoption_model.scenario import bundled_scenarios, load_scenario
 
     console = Console()
@@ -183,6 +202,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print one nation's decision breakdown."""
+    from rich.console import Console
+
     from adoption_model.model import AdoptionModel
 
     sc = _scenario(args)
@@ -200,6 +221,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def print_explanation(console: Console, table) -> None:
     """Render :meth:`AdoptionModel.explain` for the terminal."""
+    from rich.table import Table
+
     a = table.attrs
     console.print(
         f"[bold]{a['name']} ({a['nation']})[/bold], step {a['step']} ({a['date']}), "

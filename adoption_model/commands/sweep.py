@@ -1,19 +1,23 @@
 """``adoption-model sweep`` and ``adoption-model analyze``: experiments at scale.
 
-``sweep EXPERIMENT.toml [--backend serial|processes|dask] [--workers N] [--scheduler ADDR]
-[--out DIR]`` runs (or resumes) an experiment into a results directory with a progress bar;
-``analyze DIR`` writes Sobol'/Morris indices and per-point means as CSV, PNG and HTML.
-See ``docs/experiments.md``.
+``sweep EXPERIMENT [--backend serial|processes|dask|slurm] [--workers N] [--scheduler ADDR]
+[--shard I/N] [--out DIR]`` runs (or resumes) an experiment (a TOML file or the name of a
+bundled example) into a results directory with a progress bar; ``analyze DIR`` writes
+Sobol'/Morris indices and per-point means as CSV, PNG and HTML. See ``docs/experiments.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 import warnings
 from pathlib import Path
+from typing import Any
 
-from adoption_model.errors import InputError
+from adoption_model.commands.common import add_verbosity, verbosity
+from adoption_model.errors import InputError, RunsFailed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run an experiment file into a results directory. Running the same "
         "command again resumes: completed chunks of runs are skipped.",
     )
-    sweep.add_argument("experiment", help="experiment file (TOML), see docs/experiments.md")
     sweep.add_argument(
-        "--backend", choices=("serial", "processes", "dask"), default="processes",
-        help="where runs execute (default: processes)",
+        "experiment",
+        help="experiment file (TOML) or a bundled example (lever_factorial, sobol_peer_effects, "
+        "watts_threshold); see docs/experiments.md",
+    )
+    sweep.add_argument(
+        "--backend", choices=("serial", "processes", "dask", "slurm"), default="processes",
+        help="where runs execute (default: processes); slurm: dask-jobqueue batch jobs",
     )  # fmt: skip
     sweep.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: cores)"
@@ -38,10 +46,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument(
         "--out", default=None, help="results directory (default: results/<experiment name>)"
     )
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--shard",
+        default=None,
+        metavar="I/N",
+        help="run only chunks k with k %% N == I (0 <= I < N) and leave the dataset unfinished, "
+        "for sbatch --array; 'slurm' reads I and N from SLURM_ARRAY_TASK_ID/_MIN/_COUNT. A final "
+        "sweep without --shard runs any missing chunk and writes runs.parquet",
+    )
+    add_verbosity(sweep)
     sweep.add_argument(
         "--dry-run", action="store_true", help="validate and print the design size; run nothing"
     )
+    slurm = sweep.add_argument_group(
+        "slurm backend", "batch jobs through dask-jobqueue (defaults: dask's jobqueue.slurm config)"
+    )
+    slurm.add_argument(
+        "--cluster-config",
+        type=Path,
+        default=None,
+        metavar="TOML",
+        help="a TOML file whose [slurm] table holds SLURMCluster options "
+        "(queue, account, cores, memory, walltime, jobs, interface, ...)",
+    )
+    slurm.add_argument("--jobs", type=int, default=None, help="batch jobs to start (default 2)")
+    slurm.add_argument("--queue", default=None, help="partition (sbatch -p)")
+    slurm.add_argument("--cores", type=int, default=None, help="cores (workers) per job")
+    slurm.add_argument("--memory", default=None, help="memory per job, e.g. 4GiB")
+    slurm.add_argument("--walltime", default=None, help="time limit per job, e.g. 02:00:00")
     sweep.set_defaults(func=_sweep)
 
     an = subparsers.add_parser(
@@ -53,6 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     an.add_argument("directory", help="results directory of adoption-model sweep")
     an.add_argument("--out", default=None, help="where to write (default: DIR/analysis)")
+    add_verbosity(an)
     an.set_defaults(func=_analyze)
 
 
@@ -75,25 +108,92 @@ def _sweep(args: argparse.Namespace) -> int:
             f"{exp.replications} replicates = {len(table)} runs -> {out}"
         )
         return 0
+    shard = parse_shard(args.shard)
+    slurm = slurm_options(args)
+    if slurm and args.backend != "slurm":
+        raise InputError("--cluster-config, --jobs, --queue, --cores, --memory and --walltime "
+                         "need --backend slurm")  # fmt: skip
+    level = verbosity(args)
+    if level > 0:
+        table = run_table(exp)
+        print(f"{exp.name}: {len(table)} runs, backend {args.backend}"
+              + (f", shard {shard[0]}/{shard[1]}" if shard else "")
+              + (f", slurm {slurm}" if slurm else "") + f" -> {out}", file=sys.stderr)  # fmt: skip
+    started = time.perf_counter()
     runs = run_experiment(
         exp, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-        progress=not args.quiet,
+        progress=level >= 0, slurm=slurm, shard=shard,
     )  # fmt: skip
-    failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
-    print(f"{len(runs)} runs ({failed} failed) in {out}/runs.parquet")
-    if failed:
-        first = runs.loc[runs["status"] != "ok", "error"].iloc[0]
-        print(f"first failure: {first}", file=sys.stderr)
+    failed = runs[runs["status"] != "ok"] if len(runs) else runs
+    where = f"{out}/runs.parquet" if shard is None else f"{out}/runs/ (shard {args.shard})"
+    if level >= 0:
+        print(f"{len(runs)} runs ({len(failed)} failed) in {where}")
+    if level > 0:
+        print(f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+        for row in failed.itertuples():
+            print(f"run {row.run_id} (seed {row.seed}): {row.error}", file=sys.stderr)
+    if len(failed):
+        raise RunsFailed(len(failed), len(runs), f"run {failed['run_id'].iloc[0]}: "
+                         f"{failed['error'].iloc[0]}")  # fmt: skip
     return 0
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"2/8"`` -> ``(2, 8)``; ``"slurm"`` reads the job array's task id and count."""
+    if text is None:
+        return None
+    if text == "slurm":
+        env = os.environ
+        try:
+            i = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", 0))
+            n = int(env["SLURM_ARRAY_TASK_COUNT"])
+        except (KeyError, ValueError):
+            raise InputError(
+                "--shard slurm: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not set; "
+                "use it inside sbatch --array jobs, or give --shard I/N"
+            ) from None
+        return i, n
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise InputError(f"--shard {text!r}: give I/N, e.g. --shard 0/4, or 'slurm'") from None
+    if not 0 <= i < n:
+        raise InputError(f"--shard {text}: need 0 <= I < N, e.g. --shard 0/{max(n, 1)}")
+    return i, n
+
+
+def slurm_options(args: argparse.Namespace) -> dict[str, Any]:
+    """SLURMCluster options: the --cluster-config file's [slurm] table, then the flags."""
+    opts: dict[str, Any] = {}
+    if args.cluster_config is not None:
+        from adoption_model.scenario import read_toml
+
+        data = read_toml(args.cluster_config)
+        table = data.get("slurm")
+        if not isinstance(table, dict):
+            raise InputError(
+                f"{args.cluster_config}: needs a [slurm] table of SLURMCluster options"
+            )
+        opts.update(table)
+    for key in ("jobs", "queue", "cores", "memory", "walltime"):
+        if getattr(args, key) is not None:
+            opts[key] = getattr(args, key)
+    return opts
 
 
 def _analyze(args: argparse.Namespace) -> int:
     from adoption_model.experiments import analyze
 
     warnings.showwarning = _warn_line
+    level = verbosity(args)
     d = Path(args.directory)
     results = analyze(d, args.out)
     target = Path(args.out) if args.out else d / "analysis"
+    if level < 0:
+        return 0
+    if level > 0:
+        for name, frame in results.items():
+            print(f"{name}:\n{frame.to_string(index=False)}")
     for name, frame in results.items():
         print(f"{name}: {len(frame)} rows -> {target / (name + '.csv')}")
     for kind in ("sobol", "morris"):

@@ -1,10 +1,11 @@
 """``adoption-model view``: start the classroom view (a Solara app) on this machine.
 
 The app is served by ``solara run viz/app.py --production`` on 127.0.0.1 with Solara's
-telemetry off and its front-end files taken from a local cache (see :mod:`viz.assets`), so
-nothing leaves the machine. The command and its environment are
-:func:`viz.serve.server_command` and :func:`viz.serve.server_env`: the CLI imports the
-view's launcher, the view never imports the CLI. ``--host 0.0.0.0`` serves a classroom
+telemetry off and its front-end files taken from a local cache (see
+:mod:`adoption_model.viz.assets`), so nothing leaves the machine. The command and its
+environment are :func:`adoption_model.viz.serve.server_command` and
+:func:`adoption_model.viz.serve.server_env`: the CLI imports the view's launcher, the view
+never imports the CLI. ``--host 0.0.0.0`` serves a classroom
 from one laptop (with a warning: anyone on the network can then open it).
 """
 
@@ -51,8 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch the assets, or check the scenario and serve the app until interrupted."""
-    from viz import assets
-    from viz.serve import server_command, server_env
+    from adoption_model.extras import require
+
+    require("viz")
+    from adoption_model.viz import assets
+    from adoption_model.viz.serve import server_command, server_env
 
     assets_dir = args.assets_dir or assets.default_cache_dir()
     if args.fetch_assets:

@@ -3,7 +3,7 @@
 Usage (each line is one stage)::
 
     from adoption_model import experiments as ex
-    exp = ex.load_experiment("examples/experiments/sobol_peer_effects.toml")
+    exp = ex.load_experiment("sobol_peer_effects")  # bundled example, or a TOML path
     ex.run_table(exp)                  # the design: one row per run (point, replicate, seed)
     ex.run_experiment(exp, "results/sobol", backend="processes", workers=2)
     ex.read_runs("results/sobol")      # one row per run (outcomes, status, error, duration)

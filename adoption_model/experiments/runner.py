@@ -18,6 +18,15 @@ Backends
                :class:`~distributed.LocalCluster` of ``workers`` single-threaded worker
                processes on 127.0.0.1. Dead workers are restarted by their nanny and their
                tasks rescheduled by Dask.
+``slurm``      the ``dask`` backend on a :class:`dask_jobqueue.SLURMCluster`: ``jobs`` batch
+               jobs of ``cores`` single-threaded workers each, submitted with ``sbatch``
+               (options in ``slurm``: queue, cores, memory, walltime, jobs and any other
+               SLURMCluster keyword; dask's ``jobqueue.slurm`` configuration gives defaults).
+               A cancelled job's runs are rescheduled on the other jobs.
+
+``shard=(i, n)`` runs only the chunks ``k`` with ``k % n == i`` and does not finish the
+dataset, so ``n`` independent processes (an ``sbatch --array``) can fill one store; a final
+run without ``shard`` runs whatever chunks are missing and writes ``runs.parquet``.
 
 Every run's result depends only on its scenario, overrides and seed, so every backend
 gives the same ``runs.parquet`` (apart from the ``duration_s`` and ``host`` columns).
@@ -25,6 +34,7 @@ gives the same ``runs.parquet`` (apart from the ``duration_s`` and ``host`` colu
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
@@ -44,7 +54,7 @@ from adoption_model.experiments.outcomes import evaluate_outcomes
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.experiments.store import ResultStore
 
-BACKENDS = ("serial", "processes", "dask")
+BACKENDS = ("serial", "processes", "dask", "slurm")
 MAX_ATTEMPTS = 3
 #: Columns that legitimately differ between backends and sessions.
 VOLATILE_COLUMNS = ("duration_s", "host")
@@ -193,6 +203,9 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
 
 
 def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+    from adoption_model.extras import require
+
+    require("dask")
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -249,10 +262,48 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
             cluster.close()
 
 
+#: SLURMCluster settings when neither the options nor dask's configuration give them.
+SLURM_DEFAULTS: dict[str, Any] = {"jobs": 2, "cores": 1, "memory": "2GiB", "walltime": "01:00:00"}
+
+
+def _slurm(
+    tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None, options: dict[str, Any]
+):
+    """Start a SLURMCluster of ``jobs`` batch jobs and run the tasks on it (dask backend)."""
+    from adoption_model.extras import require
+
+    require("cluster")
+    import dask
+    from dask_jobqueue import SLURMCluster
+
+    opts = dict(options)
+    configured = dask.config.get("jobqueue.slurm", {}) or {}
+    for key, value in SLURM_DEFAULTS.items():
+        if opts.get(key) is None and (key == "jobs" or configured.get(key) is None):
+            opts[key] = value
+    opts = {k: v for k, v in opts.items() if v is not None}
+    jobs = int(opts.pop("jobs"))
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs}: give at least 1")
+    cores = int(opts.get("cores") or configured.get("cores") or 1)
+    opts.setdefault("processes", cores)  # single-threaded workers: the runs hold the GIL
+    opts.setdefault("scheduler_options", {}).setdefault("dashboard_address", None)
+    try:
+        cluster = SLURMCluster(**opts)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"slurm options: {exc}") from None
+    try:
+        cluster.scale(jobs=jobs)
+        yield from _dask(tasks, jobs * int(opts["processes"]), cluster.scheduler_address)
+    finally:
+        cluster.close()
+
+
 _BACKENDS: dict[str, Callable[..., Iterator[dict[str, Any]]]] = {
     "serial": _serial,
     "processes": _processes,
     "dask": _dask,
+    "slurm": _slurm,
 }
 
 
@@ -286,6 +337,8 @@ def run_experiment(
     scheduler: str | None = None,
     progress: bool = True,
     limit: int | None = None,
+    slurm: dict[str, Any] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) an experiment into the results directory ``out``.
 
@@ -304,6 +357,13 @@ def run_experiment(
         Show a progress bar (runs done, failed, rate, ETA) on stderr.
     limit : int, optional
         Stop after this many new runs (for benchmarks; the sweep stays resumable).
+    slurm : dict, optional
+        SLURMCluster options for ``backend="slurm"``: ``jobs``, ``queue``, ``cores``,
+        ``memory``, ``walltime``, ``account``, ``interface``, ``job_extra_directives``...
+        Job logs go to ``out/slurm-logs`` unless ``log_directory`` is given.
+    shard : (i, n), optional
+        Run only chunks ``k`` with ``k % n == i``; leave ``runs.parquet`` to a final run
+        without ``shard``.
 
     Returns
     -------
@@ -315,15 +375,21 @@ def run_experiment(
         raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
     if scheduler and backend != "dask":
         raise InputError("--scheduler needs --backend dask")
+    if shard is not None and not (0 <= shard[0] < shard[1]):
+        raise InputError(f"--shard {shard[0]}/{shard[1]}: give I/N with 0 <= I < N")
     workers = int(workers or os.cpu_count() or 1)
     if workers < 1:
         raise InputError(f"--workers {workers}: give at least 1")
     store = ResultStore(out, exp)
     table = run_table(exp)
-    done_chunks = store.open({"backend": backend, "workers": workers})
     size = store.chunk_runs
     n_chunks = math.ceil(len(table) / size)
-    todo_chunks = [k for k in range(n_chunks) if k not in done_chunks]
+    mine = None if shard is None else [k for k in range(n_chunks) if k % shard[1] == shard[0]]
+    session: dict[str, Any] = {"backend": backend, "workers": workers}
+    if shard is not None:
+        session["shard"] = f"{shard[0]}/{shard[1]}"
+    done_chunks = store.open(session, chunks=mine)
+    todo_chunks = [k for k in (mine or range(n_chunks)) if k not in done_chunks]
     total_todo = sum(min(size, len(table) - k * size) for k in todo_chunks)
     if limit is not None:
         total_todo = min(total_todo, limit)
@@ -357,7 +423,11 @@ def run_experiment(
     failed = 0
     bar = _Progress(total_todo, len(table) - total_todo, enabled=progress, label=exp.name)
     with bar:
-        for result in _BACKENDS[backend](tasks(), workers, scheduler):
+        execute = _BACKENDS[backend]
+        if backend == "slurm":
+            opts = {"log_directory": str(Path(out) / "slurm-logs"), **(slurm or {})}
+            execute = functools.partial(_slurm, options=opts)
+        for result in execute(tasks(), workers, scheduler):
             rid = result["run_id"]
             k = rid // size
             buffers.setdefault(k, {})[rid] = result
@@ -366,7 +436,7 @@ def run_experiment(
             if len(buffers[k]) == min(size, len(table) - k * size):
                 runs, parts = _chunk_frames(table, buffers.pop(k), list(outcomes))
                 store.write_chunk(k, runs, **parts)
-    if store.completed_chunks() >= set(range(n_chunks)):
+    if shard is None and store.completed_chunks() >= set(range(n_chunks)):
         return store.finish({"backend": backend, "workers": workers})
     from adoption_model.experiments.store import read_runs
 

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from adoption_model.errors import InputError
+from adoption_model.errors import InputError, did_you_mean
 from adoption_model.experiments.outcomes import DEFAULT_OUTCOMES, parse_outcome
 from adoption_model.scenario import (
     ConfigModel,
@@ -224,7 +224,7 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
     else:
         path = Path(path_or_data)
         if path.suffix != ".toml" and not path.exists():
-            raise InputError(f"{path}: no such experiment file; give a .toml file")
+            path = _bundled_experiment(str(path_or_data))
         data, source, here = read_toml(path), str(path), path.resolve().parent
         data.setdefault("name", path.stem)
     try:
@@ -256,6 +256,28 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
             raise InputError(f"outcomes.{name}: {exc}{where}") from None
     resolved = exp.model_copy(update={"base": scenario.to_dict(), "set": {}, "scenarios": expanded})
     return resolved
+
+
+#: The example experiments shipped with the package (``adoption-model sweep NAME``).
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+
+
+def bundled_experiments() -> dict[str, Path]:
+    """Names and paths of the example experiments shipped with the package."""
+    if not EXAMPLES_DIR.is_dir():
+        raise RuntimeError(f"{EXAMPLES_DIR} is missing: the installation is broken; reinstall")
+    return {p.stem: p for p in sorted(EXAMPLES_DIR.glob("*.toml"))}
+
+
+def _bundled_experiment(name: str) -> Path:
+    bundled = bundled_experiments()
+    if name in bundled:
+        return bundled[name]
+    hint = did_you_mean(name, bundled)
+    raise InputError(
+        f"{name}: no such experiment file or bundled experiment{hint}"
+        f"{'' if hint else '; give a .toml file or one of ' + ', '.join(bundled)}"
+    )
 
 
 def _resolve_base(base: str, here: Path, where: str) -> dict[str, Any]:

@@ -17,12 +17,18 @@ file is written under a temporary name in the same directory and renamed into pl
 (:func:`os.replace` is atomic on POSIX), and a chunk's ``runs`` part is written last: it is
 the marker that the chunk is complete. On resume, ``steps``/``nations`` parts without their
 ``runs`` part and stray temporary files are removed and those runs are run again.
+
+Several processes may fill one directory at once (``sweep --shard I/N`` in a job array):
+each cleans up only the chunks it owns, and ``provenance.json`` is updated under an
+exclusive ``flock`` on ``DIR/.lock``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,29 +124,52 @@ class ResultStore:
                     f"{self.dir}: holds results of a different experiment (hash {stored}, this "
                     f"file {self.hash}); use another --out or delete the directory"
                 )
-        elif any(self.dir.iterdir()):
+        elif any(p.name != ".lock" for p in self.dir.iterdir()):
             raise InputError(
                 f"{self.dir}: exists, is not empty and is not an experiment results directory; "
                 "choose another --out"
             )
 
-    def open(self, session: dict[str, Any] | None = None) -> set[int]:
-        """Create or reopen the directory; return the chunks already complete."""
-        from adoption_model.provenance import provenance_record
+    def open(
+        self, session: dict[str, Any] | None = None, chunks: Iterable[int] | None = None
+    ) -> set[int]:
+        """Create or reopen the directory; return the chunks already complete.
 
-        self.check()
+        With ``chunks`` (a shard's share) only those chunks' leftovers are cleaned up, so
+        other processes writing other chunks of the same directory are not disturbed.
+        """
+
+        if not (self.dir / ".lock").exists():  # else another process may be creating it
+            self.check()
         try:
-            for part in PARTS:
-                (self.dir / part).mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{self.dir}: cannot create the output directory ({exc})") from None
+        with _locked(self.dir):  # shards starting together see one consistent directory
+            self.check()
+            for part in PARTS:
+                (self.dir / part).mkdir(exist_ok=True)
+            done = self._clean(chunks)
+            self._open_session(session)
+        return done
+
+    def _clean(self, chunks: Iterable[int] | None) -> set[int]:
+        owned = None if chunks is None else set(chunks)
         for tmp in self.dir.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+            k = _chunk_of(tmp.name.lstrip("."))
+            if owned is None or k in owned:
+                tmp.unlink(missing_ok=True)
         done = self.completed_chunks()
         for part in PARTS[:-1]:
             for f in (self.dir / part).glob("part-*.parquet"):
-                if int(f.stem.split("-")[1]) not in done:
-                    f.unlink()
+                k = _chunk_of(f.name)
+                if k not in done and (owned is None or k in owned):
+                    f.unlink(missing_ok=True)
+        return done
+
+    def _open_session(self, session: dict[str, Any] | None) -> None:
+        from adoption_model.runner import provenance_record
+
         prov_path = self.dir / "provenance.json"
         if prov_path.exists():
             prov = json.loads(prov_path.read_text(encoding="utf-8"))
@@ -155,7 +184,6 @@ class ResultStore:
             atomic_text(self.dir / "experiment.toml", self.experiment.to_toml())
         prov["sessions"].append({"started": _now(), **(session or {})})
         atomic_text(prov_path, json.dumps(prov, indent=2))
-        return done
 
     def completed_chunks(self) -> set[int]:
         return {int(f.stem.split("-")[1]) for f in (self.dir / "runs").glob("part-*.parquet")}
@@ -182,13 +210,38 @@ class ResultStore:
         runs = read_parts(self.dir / "runs").sort_values("run_id").reset_index(drop=True)
         write_parquet(self.dir / "runs.parquet", runs, {**self.provenance, "part": "runs"})
         prov_path = self.dir / "provenance.json"
-        prov = json.loads(prov_path.read_text(encoding="utf-8"))
-        prov["sessions"][-1].update({"finished": _now(), **(session or {})})
-        prov["finished"] = prov["sessions"][-1]["finished"]
-        prov["runs"] = len(runs)
-        prov["failed"] = int((runs["status"] != "ok").sum())
-        atomic_text(prov_path, json.dumps(prov, indent=2))
+        with _locked(self.dir):
+            prov = json.loads(prov_path.read_text(encoding="utf-8"))
+            prov["sessions"][-1].update({"finished": _now(), **(session or {})})
+            prov["finished"] = prov["sessions"][-1]["finished"]
+            prov["runs"] = len(runs)
+            prov["failed"] = int((runs["status"] != "ok").sum())
+            atomic_text(prov_path, json.dumps(prov, indent=2))
         return runs
+
+
+def _chunk_of(name: str) -> int | None:
+    """The chunk number of ``part-00012.parquet`` (or its temporary file), else None."""
+    if not name.startswith("part-"):
+        return None
+    digits = name[5:].split(".", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``directory/.lock`` (no-op where flock does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process per directory
+        yield
+        return
+    with open(directory / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_parts(folder: Path) -> pd.DataFrame:
