@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy stays out of the CLI's --help (tests/test_cli.py)
+    import numpy as np
 
 
 class InputError(ValueError):
@@ -69,6 +70,8 @@ def check_float(key: str, value: Any, low: float, high: float, what: str = "") -
 
 def check_rng(rng: Any, key: str = "network.rng") -> np.random.Generator:
     """``rng`` if it is a :class:`numpy.random.Generator`, else a one-line InputError."""
+    import numpy as np
+
     if not isinstance(rng, np.random.Generator):
         raise InputError(
             f"{key}: expected a numpy.random.Generator (numpy.random.default_rng(seed)), "
