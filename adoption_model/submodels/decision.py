@@ -16,6 +16,10 @@ decided, all switch policy together: :func:`commit` (vectorised) and :func:`comm
 
 Actions are coded ``HOLD, ADOPT, MINE, SELL = 0, 1, 2, 3``. Arrays have nations on the
 last axis, then the options (``(..., n, 3)`` utilities, ``(..., n, 4)`` probabilities).
+The ensemble engine (:mod:`adoption_model.ensemble`) calls the same functions with a
+leading replicate axis, ``(R, n)`` state and ``(R, 1)`` parameters where replicates differ
+(plain floats where they agree); every operation is elementwise or per nation, so each
+replicate gets exactly the bits of its single run.
 
 References
 ----------
@@ -163,6 +167,35 @@ def sum_terms(terms: np.ndarray) -> np.ndarray:
     return u
 
 
+def logit_utilities(x: LogitInputs, c: LogitCoefficients) -> np.ndarray:
+    """Utilities ``(..., n, 3)`` without the term breakdown, bit for bit :func:`sum_terms`.
+
+    The same products added in the same order as ``sum_terms(logit_terms(x, c))``, minus
+    the zero terms (adding 0.0 changes no bits that matter: at most the sign of a zero,
+    which ``exp`` ignores). For runs that keep no explanation (the ensemble engine
+    without nation frames), which then skip the ``(..., n, 3, 10)`` term array.
+    """
+    u = np.empty(np.shape(x.peer) + (3,))
+    adopt = c.a0 + c.a_fx * x.fx_stress
+    adopt += c.a_debt * x.debt_stress
+    adopt += c.a_peer * x.peer
+    adopt += c.a_world * x.world_share
+    adopt += c.a_mom * x.momentum
+    adopt += -c.a_imf * x.imf_pressure
+    u[..., 0] = adopt
+    mine = c.c0 + c.c_peer * x.peer
+    mine += -c.c_imf * x.imf_pressure
+    mine += c.c_margin * x.margin
+    u[..., 1] = mine
+    sell = c.s0 + c.s_debt * x.debt_stress
+    sell += -c.s_peer * x.peer
+    sell += c.s_imf * x.imf_pressure
+    sell += c.s_gain * x.gain
+    sell += c.s_law * x.mandate
+    u[..., 2] = sell
+    return u
+
+
 def logit_probabilities(
     utilities: np.ndarray, available: np.ndarray, intensity: float
 ) -> np.ndarray:
@@ -173,6 +206,8 @@ def logit_probabilities(
     """
     shape = utilities.shape[:-1] + (4,)
     full = np.zeros(shape)
+    if np.ndim(intensity):  # one intensity per replicate, (R, 1): broadcast over options
+        intensity = np.asarray(intensity)[..., None]
     full[..., 1:] = utilities * intensity
     avail = np.ones(shape, dtype=bool)
     avail[..., 1:] = available
@@ -196,11 +231,22 @@ def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def logit_decide(
-    x: LogitInputs, c: LogitCoefficients, intensity: float, u_choice: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The logit choice: returns ``(terms, utilities, probabilities, action)``."""
-    terms = logit_terms(x, c)
-    util = sum_terms(terms)
+    x: LogitInputs,
+    c: LogitCoefficients,
+    intensity: float,
+    u_choice: np.ndarray,
+    explain: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The logit choice: returns ``(terms, utilities, probabilities, action)``.
+
+    With ``explain=False`` the term breakdown is skipped (``terms`` is None); the
+    utilities, probabilities and actions are the same bits.
+    """
+    if explain:
+        terms = logit_terms(x, c)
+        util = sum_terms(terms)
+    else:
+        terms, util = None, logit_utilities(x, c)
     avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
     probs = logit_probabilities(util, avail, intensity)
     return terms, util, probs, choose(probs, u_choice)
@@ -276,14 +322,19 @@ class Rule:
     classic = True
     uses_counts = False
 
-    def __init__(self, n: int) -> None:
+    #: keep the term breakdown of every decision (``terms``); the ensemble engine turns it
+    #: off when it keeps no nation frame (same actions, no ``(..., n, 3, 10)`` array)
+    explain = True
+
+    def __init__(self, n: int, replicates: int | None = None) -> None:
         self.n = n
-        zeros = np.zeros(n)
+        shape = (n,) if replicates is None else (replicates, n)
+        zeros = np.zeros(shape)
         self.u_review = self.u_choice = self.u_audit = zeros
-        self.terms = np.zeros((n, 3, len(TERMS)))
-        self.util = np.zeros((n, 3))
-        self.probs = np.zeros((n, 4))
-        self.probs[:, 0] = 1.0
+        self.terms = np.zeros(shape + (3, len(TERMS)))
+        self.util = np.zeros(shape + (3,))
+        self.probs = np.zeros(shape + (4,))
+        self.probs[..., 0] = 1.0
 
     def setup(self, st: NationState, cfg: RuleConfig, rng: np.random.Generator) -> None:
         """Draw what the rule needs before step 1 (the threshold rule's thresholds)."""
@@ -304,8 +355,11 @@ class Rule:
         raise NotImplementedError
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        """Whether the run can stop early: nothing can change any more."""
-        return n_adopted == self.n
+        """Whether the run can stop early: nothing can change any more.
+
+        Elementwise over replicates when given arrays (the ensemble engine).
+        """
+        return np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg: RuleConfig, st: NationState, before: np.ndarray) -> np.ndarray:
         """Adoption probability of the latest decision (0 for nations adopted ``before``)."""
@@ -328,19 +382,22 @@ class Logit(Rule):
     def decide(self, sc, st, sel, peer, sig, counts=None):
         r = sc.rule
         x = logit_inputs(st, sel, peer, sig, sc.mining.allocation_share)
-        terms, util, probs, action = logit_decide(x, r.coef, r.choice_intensity, self.u_choice[sel])
+        terms, util, probs, action = logit_decide(
+            x, r.coef, r.choice_intensity, self.u_choice[sel], self.explain
+        )
         reviewed = self.u_review[sel] < r.review_probability
         action = np.where(reviewed, action, HOLD)
-        self.terms[sel] = terms
-        self.util[sel] = util
-        self.probs[sel] = probs
+        if self.explain:
+            self.terms[sel] = terms
+            self.util[sel] = util
+            self.probs[sel] = probs
         st.reviewed[sel] = reviewed
         st.peer[sel] = peer
         st.action[sel] = action
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return False
+        return np.zeros(np.shape(n_adopted), dtype=bool) if np.ndim(n_adopted) else False
 
 
 class Threshold(Rule):
@@ -361,7 +418,7 @@ class Threshold(Rule):
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return not any_new or n_adopted == self.n
+        return np.logical_not(any_new) | np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, (st.peer >= st.threshold).astype(float))
@@ -395,9 +452,9 @@ class Cascade(Rule):
     kind = "cascade"
     uses_counts = True
 
-    def __init__(self, n: int) -> None:
-        super().__init__(n)
-        self.counts = np.zeros(n)
+    def __init__(self, n: int, replicates: int | None = None) -> None:
+        super().__init__(n, replicates)
+        self.counts = np.zeros((n,) if replicates is None else (replicates, n))
 
     def draw(self, rng: np.random.Generator) -> None:
         self.u_choice = rng.random(self.n)
@@ -410,7 +467,7 @@ class Cascade(Rule):
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return not any_new or n_adopted == self.n
+        return np.logical_not(any_new) | np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, cascade_probability(self.counts, cfg.transmission))
@@ -419,9 +476,12 @@ class Cascade(Rule):
 RULES: dict[str, type[Rule]] = {r.kind: r for r in (Logit, Threshold, Bass, Cascade)}
 
 
-def make_rule(kind: str, n: int) -> Rule:
-    """The rule object of ``rule.kind`` for ``n`` nations (the one dispatch on the kind)."""
-    return RULES[kind](n)
+def make_rule(kind: str, n: int, replicates: int | None = None) -> Rule:
+    """The rule object of ``rule.kind`` for ``n`` nations (the one dispatch on the kind).
+
+    With ``replicates`` its arrays are ``(replicates, n)`` (the ensemble engine).
+    """
+    return RULES[kind](n, replicates)
 
 
 # ---------------------------------------------------------------- switching policy
@@ -430,10 +490,23 @@ def commit(st: NationState, action: np.ndarray, t: int, sc: Scenario) -> None:
     if not action.any():  # everybody holds: nothing to switch
         return
     ad, mn = sc.adoption, sc.mining
+    if action.ndim > 1:  # (R, n): index pairs, and each replicate's own parameters
+        adopt = np.nonzero(action == ADOPT)
+        st.start_reserve(adopt, t, _per(ad.target_share, adopt), _per(ad.purchase_months, adopt))
+        mine = np.nonzero(action == MINE)
+        st.start_mining(mine, t, _per(mn.allocation_share, mine) * st.energy_surplus_mw[mine])
+        sell = np.nonzero(action == SELL)
+        st.start_sale(sell, t, _per(sc.selling.months, sell))
+        return
     st.start_reserve(np.flatnonzero(action == ADOPT), t, ad.target_share, ad.purchase_months)
     mine = np.flatnonzero(action == MINE)
     st.start_mining(mine, t, mn.allocation_share * st.energy_surplus_mw[mine])
     st.start_sale(np.flatnonzero(action == SELL), t, sc.selling.months)
+
+
+def _per(value: float | np.ndarray, sel: tuple[np.ndarray, ...]) -> float | np.ndarray:
+    """A parameter at the selected ``(replicate, nation)`` pairs: a float, or ``(R, 1)``."""
+    return value[sel[0], 0] if np.ndim(value) else value
 
 
 def commit_one(st: NationState, i: int, action: int, t: int, sc: Scenario) -> None:

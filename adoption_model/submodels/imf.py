@@ -51,7 +51,10 @@ def audit(
     caught = st.programme & ((st.bought + st.mined) > 0) & (u < p_detect)
     st.detected |= caught
     st.reserves_usd -= np.where(caught, st.reserves_usd * tranche_share, 0.0)
-    st.freeze_purchases(caught, t + 1 + freeze_months)
+    until = t + 1 + freeze_months
+    if np.ndim(until):  # one freeze length per replicate, (R, 1): pick each caught row's
+        until = np.broadcast_to(until, caught.shape)[caught]
+    st.freeze_purchases(caught, until)
 
 
 def audit_one(

@@ -1,0 +1,577 @@
+"""Many runs at once: the ensemble engine (R replicates advanced together, bit for bit).
+
+At the real world's scale (197 nations) a single run spends most of its time in Python
+overhead, not arithmetic. :class:`Ensemble` removes most of that overhead by advancing
+``R`` replicates together: every nation array gains a leading replicate axis ``(R, n)``,
+the peer signal is one sparse product per step for all replicates, and the decisions, acts
+and recording are the same submodel functions (:mod:`adoption_model.submodels`) called
+once on ``(R, n)`` arrays instead of ``R`` times on ``(n,)`` arrays.
+
+Replicate ``r`` gives exactly the model frame, nation frame, first adoptions, events and
+summary of ``run(scenarios[r], seeds[r])``:
+
+- each replicate is initialised by the single run's own code (graph, attributes,
+  thresholds and seed adopters drawn from its own ``numpy`` Generator, start-month events),
+  then its arrays are stacked;
+- each replicate keeps its Generator and draws what a single run draws, in the same order
+  (one normal, and a uniform for the regime process, in its :class:`~adoption_model.
+  world.World`; then the rule's uniforms);
+- the world (price, supply, hashrate, IMF stance) is one ``World`` object per replicate,
+  advanced in a Python loop (a few microseconds per replicate and step), and dated events
+  fire per replicate on a view of its rows;
+- every array operation is elementwise or per nation, reductions per replicate are numpy's
+  own row sums, and masked sums use :func:`~adoption_model.submodels.rows.masked_row_sums`;
+- replicates may differ in any numeric scenario parameter: a parameter is a plain float
+  where all replicates agree and an ``(R, 1)`` column where they do not (:class:`Stacked`).
+
+Structural keys split batches: the network kind and size, the rule kind, the engine and
+whether the nation frame is kept (:func:`structure_key`). Random graphs are drawn per
+replicate, so they cannot share one matrix: :class:`~adoption_model.submodels.signal.
+EnsemblePeerSignal` puts them on the diagonal of one block-diagonal matrix (still one
+product a step); seed-independent graphs (the real world, rings, complete graphs) share
+their matrix and the product is ``W @ S`` with one column per replicate.
+
+A replicate that stops early (threshold and cascade rules when nothing can change, any
+rule at its own horizon) stops recording at that step; its rows keep being stepped as dead
+weight until a quarter of the rows are dead, then the arrays are compacted.
+
+The per-agent engine stays the readable reference and the single-run vectorised engine
+(:class:`~adoption_model.model.AdoptionModel`) the default for one run and the view; the
+experiments runner (sweep, compare) runs its batches through :func:`run_batch`.
+
+Examples
+--------
+>>> from adoption_model.runner import run
+>>> ens = Ensemble([load_scenario(None, {"steps": 6})] * 3, seeds=[1, 2, 3])
+>>> results = ens.run()
+>>> results[1].model_frame.equals(run(None, seed=2, overrides={"steps": 6}).model_frame)
+True
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import fields
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from adoption_model.errors import InputError
+from adoption_model.model import AdoptionModel
+from adoption_model.record import EnsembleRecorder, bytes_per_step
+from adoption_model.runner import RunResult, summarize
+from adoption_model.scenario import Scenario, load_scenario
+from adoption_model.state import NationState
+from adoption_model.submodels import decision, events, imf, mining, reserve
+from adoption_model.submodels.signal import EnsemblePeerSignal, Signals, world_share
+from adoption_model.world import World
+
+__all__ = [
+    "Ensemble",
+    "Stacked",
+    "auto_batch_size",
+    "run_batch",
+    "run_ensemble",
+    "structure_key",
+]
+
+#: Scenario keys that change array shapes, the graph's kind or the code path: replicates
+#: must agree on them to share an ensemble.
+STRUCTURAL_KEYS = ("network.kind", "network.n", "rule.kind", "engine", "output.nation_frame")
+
+#: Memory an automatically sized batch may use (bytes), and the largest batch.
+BATCH_MEMORY = 512 * 2**20
+MAX_BATCH = 256
+
+
+# ---------------------------------------------------------------------------- parameters
+class Stacked:
+    """Scenario parameters of several replicates, read like one scenario.
+
+    ``Stacked([sc1, sc2]).rule.coef.a_peer`` is a plain value where every replicate has
+    the same one and an ``(R, 1)`` array (one row per replicate, broadcasting over
+    nations) where they differ, so the submodel functions take it where they take a
+    scenario. Values are read once and cached.
+    """
+
+    def __init__(self, models: Sequence[Any]) -> None:
+        self._models = list(models)
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        cache = self._cache
+        if name in cache:
+            return cache[name]
+        values = [getattr(m, name) for m in self._models]
+        first = values[0]
+        if isinstance(first, BaseModel):
+            out: Any = Stacked(values)
+        elif all(v == first for v in values[1:]):
+            out = first
+        elif isinstance(first, bool | int | float):
+            out = np.asarray(values)[:, None]
+        else:
+            out = values
+        cache[name] = out
+        return out
+
+
+def structure_key(sc: Scenario) -> tuple:
+    """What replicates must share to run in one ensemble (see :data:`STRUCTURAL_KEYS`)."""
+    keep = sc.output.nation_frame
+    keep_nations = (sc.network.kind == "real") if keep is None else bool(keep)
+    n = 197 if sc.network.kind == "real" else int(sc.network.n)
+    return (sc.network.kind, n, sc.rule.kind, sc.engine, keep_nations)
+
+
+def replicate_bytes(sc: Scenario) -> int:
+    """Rough memory of one replicate in an ensemble: state, decision temporaries, graph
+    and records (the estimate :func:`auto_batch_size` divides the budget by)."""
+    kind, n, rule, _, keep = structure_key(sc)
+    classic = rule != "logit"
+    state = 40 * 8 * n  # the NationState arrays and the signals
+    temps = (8 if classic else 120) * 8 * n  # the logit's (n, 3 or 4) temporaries
+    graph = 0
+    if kind in ("erdos_renyi", "barabasi_albert", "watts_strogatz"):
+        degree = {"erdos_renyi": sc.network.mean_degree, "barabasi_albert": 2 * sc.network.m}
+        edges = degree.get(kind, sc.network.k) * n
+        graph = 4 * 16 * edges  # own matrix, block copy and the structure (cascade)
+        state += 2_000 * n // 10  # the synthetic nation table while it is built
+    record = bytes_per_step(n, keep, classic) * (sc.steps + 1)
+    return int(state + temps + graph + record)
+
+
+def auto_batch_size(sc: Scenario, memory: int = BATCH_MEMORY) -> int:
+    """How many replicates of ``sc`` to run as one ensemble within ``memory`` bytes."""
+    if sc.engine != "vectorized":
+        return 1
+    return int(max(1, min(MAX_BATCH, memory // max(replicate_bytes(sc), 1))))
+
+
+# ---------------------------------------------------------------------------- replicates
+class _Replicate:
+    """One replicate: initialised exactly as :class:`AdoptionModel` initialises a run.
+
+    The single run's own methods build the graph and table, place the seed adopters and
+    resolve nations (borrowed from :class:`AdoptionModel`), with a Generator seeded as
+    ``mesa.Model(seed=seed)`` seeds it; it skips the Mesa agents, which the vectorised
+    engine never uses. Afterwards it is what dated events act on (its ``state`` is then a
+    view of its rows of the ensemble's arrays).
+    """
+
+    _build_world = AdoptionModel._build_world
+    _init_adopters = AdoptionModel._init_adopters
+    resolve_nation = AdoptionModel.resolve_nation
+    first_adoptions = AdoptionModel.first_adoptions
+
+    def __init__(self, sc: Scenario, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
+        self.scenario = sc.model_copy(update={"seed": int(seed)})
+        self.live = self.scenario.model_copy(deep=True)
+        self.engine = sc.engine
+        self.network, table = self._build_world(sc, None)
+        self.nations_table = table.reset_index(drop=True)
+        self.n = self.network.n
+        self.ids = list(self.network.nodes)
+        self.index_of = {str(k): i for i, k in enumerate(self.ids)}
+        self.world = World.start(self.live)
+        self.state = NationState.from_table(self.nations_table, self.world.price)
+        rule = decision.make_rule(sc.rule.kind, self.n)
+        rule.setup(self.state, sc.rule, self.rng)
+        self._init_adopters(sc)
+        self.exposure = imf.exposure(
+            self.state.credit_pct_quota,
+            self.state.programme,
+            sc.imf.exposure_full_at_pct_quota,
+            sc.imf.programme_floor,
+        )
+        self.schedule_events = events.by_month(sc.events)
+        for k, ev in enumerate(sc.events):
+            for key in ev.targets():
+                self.resolve_nation(key, f"events[{k}].nation")
+        self.fired_events: list[dict[str, Any]] = []
+        self.steps = 0
+        self.stopped_early = False
+        events.fire(self, self.schedule_events.get(self.world.month, []))
+        adopted = self.state.adopted
+        self.state.first_adopted[adopted & (self.state.first_adopted < 0)] = 0
+        keep = sc.output.nation_frame
+        self.keep_nations = (sc.network.kind == "real") if keep is None else bool(keep)
+        self.classic = rule.classic
+        self.kind = rule.kind
+        self.done = False
+
+
+_STATE_FIELDS = [f.name for f in fields(NationState)]
+
+
+class _WorldColumns(SimpleNamespace):
+    """This step's world scalars of the rows, as ``(rows,)`` arrays."""
+
+
+# ---------------------------------------------------------------------------- the engine
+class Ensemble:
+    """``R`` replicates of the model advanced together (see the module docstring).
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        One validated scenario per replicate; they must agree on :func:`structure_key`.
+    seeds : sequence of int
+        One seed per replicate (as ``run(scenario, seed)`` takes it).
+    """
+
+    def __init__(self, scenarios: Sequence[Scenario], seeds: Sequence[int]) -> None:
+        if len(scenarios) != len(seeds) or not scenarios:
+            raise InputError("Ensemble: give one seed per scenario (and at least one)")
+        keys = {structure_key(sc) for sc in scenarios}
+        if len(keys) > 1:
+            raise InputError(
+                "Ensemble: replicates differ in structure "
+                f"({', '.join(STRUCTURAL_KEYS)}); run them in separate ensembles"
+            )
+        if scenarios[0].engine != "vectorized":
+            raise InputError("Ensemble: only the vectorized engine runs as an ensemble")
+        self.started = _now()
+        self._setup([_Replicate(sc, int(s)) for sc, s in zip(scenarios, seeds, strict=True)])
+
+    @classmethod
+    def _from_replicates(cls, reps: list[_Replicate]) -> Ensemble:
+        ens = cls.__new__(cls)
+        ens.started = _now()
+        ens._setup(reps)
+        return ens
+
+    def _setup(self, reps: list[_Replicate]) -> None:
+        self.reps = reps
+        first = self.reps[0]
+        self.n = first.n
+        self.classic = first.classic
+        self.keep_nations = first.keep_nations
+        rows = len(self.reps)
+        self.steps = 0
+        self.horizon = np.array([rep.scenario.steps for rep in self.reps], dtype=np.int64)
+
+        # stack the replicates' state: (R, n) arrays
+        states = [rep.state for rep in self.reps]
+        self.state = NationState(
+            **{f: np.stack([getattr(s, f) for s in states]) for f in _STATE_FIELDS}
+        )
+        self.exposure = np.stack([rep.exposure for rep in self.reps])
+        self.gdp_total = self.state.gdp_usd.sum(axis=-1)
+        self.population_total = self.state.population.sum(axis=-1)
+        self.params = Stacked([rep.live for rep in self.reps])
+        self.rule = decision.make_rule(first.kind, self.n, rows)
+        self.rule.explain = self.keep_nations
+        self._alloc_draws(rows)
+        self.peers = EnsemblePeerSignal([rep.network for rep in self.reps])
+        self.net_buying = np.zeros(rows)
+        self.live_mask = np.ones(rows, dtype=bool)
+        self.row_ids = np.arange(rows)  # row -> replicate index
+        self._set_live()
+        self.recorder = EnsembleRecorder(
+            rows, self.n, int(self.horizon.max()), self.keep_nations, self.classic
+        )
+        adopted = self.state.reserve | self.state.mining
+        self.new_adopters = adopted.copy()
+        self.world = self._world_columns()
+        self.signals = Signals(
+            adopted=adopted.copy(),
+            adopted_f=adopted.astype(float),
+            n_adopted=np.count_nonzero(adopted, axis=-1).astype(float),
+            new_prev=self.new_adopters.astype(float),
+            t=0,
+            price=self.world.price[:, None],
+        )
+        self.recorder.record(self, adopted, None, None)
+        self._stop(self.horizon <= 0, adopted)
+
+    # ---------------------------------------------------------------- bookkeeping
+    def _alloc_draws(self, rows: int) -> None:
+        rule = self.rule
+        if rule.kind == "logit":
+            self._draws = np.zeros((rows, 3, self.n))
+            rule.u_review = self._draws[:, 0]
+            rule.u_choice = self._draws[:, 1]
+            rule.u_audit = self._draws[:, 2]
+        elif rule.kind in ("bass", "cascade"):
+            self._draws = np.zeros((rows, self.n))
+            rule.u_choice = self._draws
+        else:
+            self._draws = None
+
+    def _set_live(self) -> None:
+        live = self.live_mask
+        if live.all():
+            self.live_rows: Any = slice(None)
+            self.live_ids: Any = self.row_ids
+            if len(self.row_ids) == len(self.reps):  # no row dropped yet: rows are replicates
+                self.live_ids = slice(None)
+        else:
+            self.live_rows = np.flatnonzero(live)
+            self.live_ids = self.row_ids[self.live_rows]
+        self._live_list = [int(r) for r in np.flatnonzero(live)]
+
+    @property
+    def running(self) -> bool:
+        """Whether any replicate is still running."""
+        return bool(self.live_mask.any())
+
+    def _world_columns(self) -> _WorldColumns:
+        worlds = [self.reps[r].world for r in self.row_ids]
+        return _WorldColumns(
+            price=np.array([w.price for w in worlds]),
+            supply=np.array([w.supply for w in worlds]),
+            subsidy=np.array([w.subsidy for w in worlds]),
+            network_hashrate_th=np.array([w.network_hashrate_th for w in worlds]),
+            efficiency_j_per_th=np.array([w.efficiency_j_per_th for w in worlds]),
+            imf_stance=np.array([w.imf_stance for w in worlds]),
+            month=np.array([w.month for w in worlds], dtype=np.int64),
+            momentum=np.array([w.momentum() for w in worlds]),
+            reward=np.array([w.block_reward() for w in worlds]),
+        )
+
+    def _view(self, row: int) -> NationState:
+        st = self.state
+        return NationState(**{f: getattr(st, f)[row] for f in _STATE_FIELDS})
+
+    # ---------------------------------------------------------------- the step
+    def step(self) -> None:
+        """Advance every live replicate one month (the steps of ``AdoptionModel.step``)."""
+        self.steps += 1
+        t = self.steps
+        st, rule, reps, ids = self.state, self.rule, self.reps, self.row_ids
+        draws = self._draws
+        net = self.net_buying.tolist()
+        for row in self._live_list:  # 1. world update and 3. this month's draws, per replicate
+            rep = reps[ids[row]]
+            rep.world.advance(rep.rng, net[row])
+            if draws is not None:
+                rep.rng.random(out=draws[row])
+        if not self.classic:
+            st.clear_flows()
+        moved = self._fire_events(t)  # 2. the month's events, per replicate
+        self.world = w = self._world_columns()
+        sc = self.params
+        adopted0 = st.reserve | st.mining
+        sig = Signals(  # 4. signals on the start-of-step state
+            adopted=adopted0,
+            adopted_f=adopted0.astype(float),
+            n_adopted=np.count_nonzero(adopted0, axis=-1).astype(float),
+            new_prev=self.new_adopters.astype(float),
+            t=t,
+            price=w.price[:, None],
+        )
+        if not self.classic:
+            sig.world_share = world_share(st.gdp_usd, adopted0, self.gdp_total)
+            sig.momentum = w.momentum[:, None]
+            sig.revenue_mwh = self._market(sc).revenue_mwh
+            sig.p_detect = imf.detection_probability(
+                w.imf_stance[:, None], sc.imf.detection_probability
+            )
+            sig.imf_stance = w.imf_stance[:, None]
+            sig.exposure = self.exposure
+        self.signals = sig
+        counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
+        peer = self.peers.share(sig.adopted_f)
+        action = rule.decide(sc, st, slice(None), peer, sig, counts)  # 5. decisions
+        decision.commit(st, action, t, sc)
+        if not self.classic:  # 6. acts
+            market = self._market(sc)
+            price = w.price[:, None]
+            reserve.buy(st, t, price)
+            mining.mine(st, market, w.efficiency_j_per_th[:, None], sc.mining.stop_after_months)
+            reserve.sell(st, price)
+            imf.audit(
+                st,
+                rule.u_audit,
+                sig.p_detect,
+                t,
+                sc.imf.tranche_share_of_reserves,
+                sc.imf.freeze_months,
+            )
+        adopted = st.reserve | st.mining
+        new = adopted & ~adopted0
+        any_new = new.any(axis=-1)
+        if any_new.any():
+            st.first_adopted[new & (st.first_adopted < 0)] = t
+        self.new_adopters = new
+        if not self.classic:
+            self.net_buying = st.bought.sum(axis=-1) - st.sold.sum(axis=-1)
+        n_adopted = self.recorder.record(self, adopted, new, moved)  # 7. record
+        horizon = self.horizon[self.row_ids]
+        stop = (t >= horizon) | rule.stops(any_new, n_adopted)
+        self._stop(stop & self.live_mask, adopted, early=t < horizon)
+
+    def _market(self, sc: Any) -> mining.Market:
+        w = self.world
+        return mining.market_rows(
+            self.state,
+            w.reward,
+            w.network_hashrate_th,
+            w.efficiency_j_per_th,
+            w.price,
+            sc.mining.blocks_per_month,
+        )
+
+    def _fire_events(self, t: int) -> np.ndarray | None:
+        moved = None
+        changed = False
+        for row in self._live_list:
+            rep = self.reps[self.row_ids[row]]
+            evs = rep.schedule_events.get(rep.world.month)
+            if not evs:
+                continue
+            if moved is None:
+                moved = np.zeros(len(self.row_ids), dtype=bool)
+            rep.steps = t
+            rep.state = self._view(row)
+            rep.exposure = exposure = self.exposure[row]
+            moved[row] = events.fire(rep, evs)
+            if rep.exposure is not exposure:  # a 'set' of imf.exposure* recomputed it
+                self.exposure[row] = rep.exposure
+            changed = True
+        if changed:  # 'set' and 'imf_stance' events change live parameters
+            self.params = Stacked([self.reps[r].live for r in self.row_ids])
+        return moved
+
+    def _stop(self, stop: np.ndarray, adopted: np.ndarray, early: Any = False) -> None:
+        if not stop.any():
+            return
+        early = np.broadcast_to(early, stop.shape)
+        for row in np.flatnonzero(stop):
+            rep = self.reps[self.row_ids[row]]
+            rep.done = True
+            rep.steps = self.steps
+            rep.stopped_early = bool(early[row])
+            rep.state = SimpleNamespace(first_adopted=self.state.first_adopted[row].copy())
+            rep.final_adopted = adopted[row].copy()
+        self.live_mask = self.live_mask & ~stop
+        dead = int((~self.live_mask).sum())
+        if self.live_mask.any() and dead * 4 >= len(self.live_mask):
+            self._compact(np.flatnonzero(self.live_mask))
+        self._set_live()
+
+    def _compact(self, keep: np.ndarray) -> None:
+        """Drop the rows of stopped replicates from every array."""
+        st = self.state
+        for f in _STATE_FIELDS:
+            setattr(st, f, getattr(st, f)[keep])
+        self.exposure = self.exposure[keep]
+        self.gdp_total = self.gdp_total[keep]
+        self.population_total = self.population_total[keep]
+        self.net_buying = self.net_buying[keep]
+        self.new_adopters = self.new_adopters[keep]
+        rule = self.rule
+        for name in ("terms", "util", "probs", "counts"):
+            if hasattr(rule, name):
+                setattr(rule, name, getattr(rule, name)[keep])
+        self._alloc_draws(len(keep))
+        self.peers = self.peers.select(keep)
+        self.row_ids = self.row_ids[keep]
+        self.live_mask = self.live_mask[keep]
+        self.params = Stacked([self.reps[r].live for r in self.row_ids])
+
+    # ---------------------------------------------------------------- running, outputs
+    def run(self) -> list[RunResult]:
+        """Step until every replicate has stopped; the results in replicate order."""
+        while self.running:
+            self.step()
+        return self.results()
+
+    def results(self) -> list[RunResult]:
+        """One :class:`~adoption_model.runner.RunResult` per replicate (after :meth:`run`)."""
+        finished = _now()
+        out = []
+        for r, rep in enumerate(self.reps):
+            rec = self.recorder.replicate(r)
+            frame = rec.model_frame()
+            out.append(
+                RunResult(
+                    model_frame=frame,
+                    nation_frame=rec.nation_frame(rep.ids),
+                    summary=summarize(rep, frame),
+                    scenario=rep.scenario,
+                    seed=rep.seed,
+                    first_adoptions=rep.first_adoptions(),
+                    events=list(rep.fired_events),
+                    started=self.started,
+                    finished=finished,
+                )
+            )
+        return out
+
+
+def run_ensemble(
+    scenarios: Scenario | Sequence[Scenario | str | dict | None],
+    seeds: Sequence[int],
+    *,
+    overrides: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+) -> list[RunResult]:
+    """Run one scenario per seed (or one scenario for every seed) as one ensemble.
+
+    ``result[r]`` is exactly ``run(scenarios[r], seeds[r], overrides=overrides[r])``.
+    """
+    if isinstance(scenarios, Scenario | str | dict) or scenarios is None:
+        scenarios = [scenarios] * len(seeds)
+    if overrides is None or isinstance(overrides, dict):
+        overrides = [overrides] * len(seeds)
+    loaded = [load_scenario(sc, ov) for sc, ov in zip(scenarios, overrides, strict=True)]
+    return Ensemble(loaded, seeds).run()
+
+
+def run_batch(
+    scenarios: Sequence[Scenario], seeds: Sequence[int]
+) -> list[RunResult | BaseException]:
+    """Run replicates with the same structure as ensembles; a failing run is its exception.
+
+    A replicate whose initialisation raises is returned as that exception (the others run
+    on); if stepping raises, the batch falls back to single runs so that only the runs
+    that fail by themselves fail, with the single run's own error.
+    """
+    from adoption_model.runner import run
+
+    out: list[Any] = [None] * len(scenarios)
+    good: list[int] = []
+    for i, sc in enumerate(scenarios):
+        if sc.engine != "vectorized":
+            out[i] = _single(run, sc, seeds[i])
+        else:
+            good.append(i)
+    groups: dict[tuple, list[int]] = {}
+    for i in good:
+        groups.setdefault(structure_key(scenarios[i]), []).append(i)
+    for members in groups.values():
+        ok, reps = [], []
+        for i in members:  # initialise one by one: a bad replicate fails alone
+            try:
+                reps.append(_Replicate(scenarios[i], int(seeds[i])))
+                ok.append(i)
+            except Exception as exc:  # noqa: BLE001 - a failing run is data
+                out[i] = exc
+        if not ok:
+            continue
+        try:
+            results = Ensemble._from_replicates(reps).run()
+        except Exception:  # noqa: BLE001 - rerun alone: each run's own result or error
+            results = [_single(run, scenarios[i], seeds[i]) for i in ok]
+        for i, res in zip(ok, results, strict=True):
+            out[i] = res
+    return out
+
+
+def _single(run: Any, sc: Scenario, seed: int) -> Any:
+    try:
+        return run(sc, seed=seed)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,223 @@
+"""The ensemble engine: replicate r of an ensemble is bit for bit run(scenario_r, seed_r).
+
+Every comparison is against the real single-run engine (``adoption_model.runner.run``) on
+the same scenario and seed: model frame, nation frame, first adoptions, fired events and
+summary must be equal, not close. Replicates in one ensemble differ in seed and in numeric
+parameters, carry dated events and price impact, and stop early at different steps.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adoption_model.ensemble import (
+    Ensemble,
+    Stacked,
+    auto_batch_size,
+    run_batch,
+    run_ensemble,
+    structure_key,
+)
+from adoption_model.errors import InputError
+from adoption_model.runner import RunResult, run
+from adoption_model.scenario import load_scenario
+from adoption_model.submodels.rows import masked_row_sums
+from tests.golden.cases import GOLDEN_FILE, SEEDS, cases, digest_result
+
+
+def assert_same(got: RunResult, ref: RunResult) -> None:
+    """Every output of ``got`` equals the single run ``ref`` exactly."""
+    pd.testing.assert_frame_equal(got.model_frame, ref.model_frame, check_exact=True)
+    if ref.nation_frame is None:
+        assert got.nation_frame is None
+    else:
+        pd.testing.assert_frame_equal(got.nation_frame, ref.nation_frame, check_exact=True)
+    pd.testing.assert_frame_equal(got.first_adoptions, ref.first_adoptions, check_exact=True)
+    assert got.summary == ref.summary
+    assert got.events == ref.events
+    assert got.seed == ref.seed
+    assert got.scenario == ref.scenario
+
+
+def check_ensemble(overrides: list[dict[str, Any]], seeds: list[int], name: Any = None) -> list:
+    scenarios = [load_scenario(name, ov) for ov in overrides]
+    results = Ensemble(scenarios, seeds).run()
+    assert len(results) == len(seeds)
+    for sc, seed, got in zip(scenarios, seeds, results, strict=True):
+        assert_same(got, run(sc, seed=seed))
+    return results
+
+
+# ------------------------------------------------------------------ the golden cases
+GOLDEN = json.loads(GOLDEN_FILE.read_text())
+
+
+def test_golden_cases_as_ensembles() -> None:
+    """Every golden case and seed, grouped by structure into ensembles, gives its digest.
+
+    The bundled real-world scenarios (different events, price paths, IMF stances and
+    coefficients) share one ensemble; each classic-rule case is another.
+    """
+    groups: dict[tuple, list[tuple[str, Any, int]]] = {}
+    for cid, (name, over) in cases().items():
+        sc = load_scenario(name, over)
+        for seed in SEEDS:
+            groups.setdefault(structure_key(sc), []).append((cid, sc, seed))
+    assert max(len(g) for g in groups.values()) >= 10  # the real-world scenarios batch
+    for members in groups.values():
+        results = Ensemble([m[1] for m in members], [m[2] for m in members]).run()
+        for (cid, _, seed), res in zip(members, results, strict=True):
+            assert digest_result(res) == GOLDEN[f"{cid}@{seed}"], f"{cid}@{seed}"
+
+
+# ------------------------------------------------------------------ every rule, every graph
+def test_logit_real_world_varied_parameters_and_price_impact() -> None:
+    over = [
+        {"steps": 36, "rule.coef.a_peer": 1.0, "price.kappa": 0.0},
+        {"steps": 36, "rule.coef.a_peer": 3.0, "price.kappa": 40.0, "rule.choice_intensity": 2.0},
+        {"steps": 36, "rule.review_probability": 0.5, "imf.freeze_months": 3, "imf.stance": 1.0},
+        {"steps": 36, "adoption.target_share": 0.2, "adoption.purchase_months": 3,
+         "selling.months": 2, "mining.allocation_share": 0.5, "price.process": "regime"},
+    ]  # fmt: skip
+    check_ensemble(over, [1, 2, 3, 4])
+
+
+def test_logit_nation_frame_and_horizons_differ() -> None:
+    over = [{"steps": s, "output.nation_frame": True} for s in (0, 5, 13)]
+    results = check_ensemble(over, [7, 8, 9])
+    assert [len(r.model_frame) for r in results] == [1, 6, 14]
+
+
+def test_events_fire_per_replicate() -> None:
+    """Dated events of every kind, different per replicate, incl. set events mid-run."""
+    ev = [
+        {"date": "2025-09", "kind": "adopt", "nations": ["BRA", "ARG"]},
+        {"date": "2025-10", "kind": "price_shock", "change": -0.5},
+        {"date": "2025-11", "kind": "set", "key": "rule.coef.a_peer", "value": 6.0},
+        {"date": "2025-11", "kind": "set", "key": "imf.exposure_full_at_pct_quota", "value": 50.0},
+        {"date": "2025-12", "kind": "sell", "nation": "BRA", "fraction": 0.5},
+        {"date": "2026-01", "kind": "buy", "nation": "USA", "btc": 5000.0, "months": 4},
+        {"date": "2026-02", "kind": "imf_stance", "stance": 1.0},
+        {"date": "2026-02", "kind": "energy", "nation": "PRY", "mw": 900.0},
+        {"date": "2026-03", "kind": "mine", "nation": "PRY"},
+        {"date": "2026-03", "kind": "mandate", "nation": "DEU"},
+        {"date": "2026-04", "kind": "pledge", "nation": "USA"},
+    ]
+    over = [
+        {"steps": 18, "events": ev},
+        {"steps": 18, "events": ev[3:8]},
+        {"steps": 18},
+        {"steps": 18, "events": [{"date": "2025-06", "kind": "adopt", "nation": "IND"}]},
+    ]
+    results = check_ensemble(over, [3, 3, 4, 5])
+    assert len(results[0].events) == len(ev) and not results[2].events
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        {"network.kind": "erdos_renyi", "network.n": 400, "network.mean_degree": 4.0},
+        {"network.kind": "barabasi_albert", "network.n": 300, "network.m": 2},
+        {"network.kind": "watts_strogatz", "network.n": 300, "network.k": 4, "network.p": 0.2},
+        {"network.kind": "ring", "network.n": 200, "network.k": 6},
+        {"network.kind": "complete", "network.n": 300},
+    ],
+    ids=lambda d: d["network.kind"],
+)
+@pytest.mark.parametrize("rule", ["threshold", "cascade", "bass", "logit"])
+def test_every_rule_on_every_synthetic_graph(net: dict, rule: str) -> None:
+    base = {"steps": 25, "rule.kind": rule, "initial.seed_count": 3, **net}
+    over = [
+        {**base, "output.nation_frame": True, "rule.phi": 0.1, "rule.transmission": 0.3,
+         "rule.q": 0.2},
+        {**base, "output.nation_frame": True, "rule.phi": 0.25, "rule.transmission": 0.6,
+         "rule.q": 0.6, "rule.threshold_distribution.kind": "uniform"},
+        {**base, "output.nation_frame": True, "steps": 40, "initial.seed_count": 1},
+    ]  # fmt: skip
+    check_ensemble(over, [11, 12, 13])
+
+
+def test_early_stops_differ_and_rows_are_compacted() -> None:
+    """Threshold cascades that stop at different steps; most rows stop, the rest go on."""
+    base = {"steps": 60, "rule.kind": "threshold", "network.kind": "erdos_renyi",
+            "network.n": 300, "rule.phi": 0.18, "initial.seed_count": 1}  # fmt: skip
+    over = [{**base, "network.mean_degree": d} for d in (1.0, 2.0, 3.0, 4.0, 5.0, 8.0, 12.0)]
+    results = check_ensemble(over * 2, list(range(14)))
+    stops = {len(r.model_frame) for r in results}
+    assert len(stops) > 3  # replicates really stopped at different steps
+    assert any(r.summary["stopped_early"] for r in results)
+
+
+def test_classic_rules_with_money_moving_events() -> None:
+    """Classic rules record holdings only when an event moved money (per replicate)."""
+    base = {"steps": 20, "rule.kind": "bass", "rule.p": 0.05}
+    sell = [{"date": "2026-01", "kind": "sell", "nation": "SLV"}]
+    over = [{**base, "events": sell}, base, {**base, "events": sell, "output.nation_frame": False}]
+    with pytest.raises(InputError, match="structure"):
+        Ensemble([load_scenario(None, o) for o in over], [1, 2, 3])
+    check_ensemble(over[:2], [1, 2])
+
+
+def test_run_ensemble_and_run_batch() -> None:
+    res = run_ensemble(None, [4, 5], overrides={"steps": 6})
+    assert_same(res[1], run(None, seed=5, overrides={"steps": 6}))
+    scenarios = [
+        load_scenario(None, {"steps": 4}),
+        load_scenario(None, {"steps": 4, "rule.kind": "threshold"}),
+        load_scenario(None, {"steps": 4, "engine": "agents"}),
+        load_scenario(None, {"steps": 4, "events": [{"date": "2025-07", "kind": "set",
+                                                      "key": "rule.coef.a0", "value": 1.0}]}),
+        load_scenario(None, {"steps": 4}),
+    ]  # fmt: skip
+    out = run_batch(scenarios, [1, 2, 3, 4, 5])
+    for sc, seed, got in zip(scenarios, [1, 2, 3, 4, 5], out, strict=True):
+        assert_same(got, run(sc, seed=seed))
+
+
+def test_run_batch_keeps_failures_per_run() -> None:
+    """A replicate that fails at initialisation fails alone, with the single run's error."""
+    good = load_scenario(None, {"steps": 3})
+    bad = load_scenario(None, {"steps": 3, "initial.seed_count": 500})
+    out = run_batch([good, bad, good], [1, 2, 3])
+    assert isinstance(out[1], InputError) and "seed_count" in str(out[1])
+    with pytest.raises(InputError) as single:
+        run(bad, seed=2)
+    assert str(out[1]) == str(single.value)
+    assert_same(out[2], run(good, seed=3))
+
+
+# ------------------------------------------------------------------ the pieces
+def test_masked_row_sums_match_single_sums() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, n = int(rng.integers(1, 30)), int(rng.integers(1, 900))
+        x = rng.lognormal(20, 3, size=(rows, n))
+        mask = rng.random((rows, n)) < rng.random()
+        want = np.array([x[r][mask[r]].sum() for r in range(rows)])
+        assert np.array_equal(masked_row_sums(x, mask), want)
+        assert np.array_equal(masked_row_sums(x[0], mask), [x[0][m].sum() for m in mask])
+
+
+def test_stacked_parameters() -> None:
+    a = load_scenario(None, {"rule.coef.a_peer": 1.5})
+    b = load_scenario(None, {"rule.coef.a_peer": 2.5})
+    s = Stacked([a, b])
+    assert s.rule.coef.a0 == a.rule.coef.a0 and isinstance(s.rule.coef.a0, float)
+    assert s.rule.coef.a_peer.shape == (2, 1)
+    assert s.rule.coef.a_peer[:, 0].tolist() == [1.5, 2.5]
+
+
+def test_batch_size_follows_memory() -> None:
+    small = load_scenario(None, {"output.nation_frame": False})
+    big = load_scenario(None, {"output.nation_frame": True})
+    huge = load_scenario(None, {"network.kind": "erdos_renyi", "network.n": 1_000_000,
+                                "rule.kind": "threshold"})  # fmt: skip
+    assert auto_batch_size(small) == 256
+    assert 1 <= auto_batch_size(big) < auto_batch_size(small)
+    assert auto_batch_size(huge) == 1
+    assert auto_batch_size(small, memory=10 * auto_batch_size(small)) >= 1
