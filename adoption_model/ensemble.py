@@ -57,6 +57,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 
 from adoption_model.errors import InputError
@@ -121,6 +122,24 @@ class Stacked:
         return out
 
 
+class _Picked:
+    """:class:`Stacked` parameters at selected ``(replicate, nation)`` pairs: a plain value,
+    or the ``(R, 1)`` column picked at each pair's replicate (a 1-D array)."""
+
+    def __init__(self, stacked: Stacked, rows: np.ndarray) -> None:
+        self._stacked, self._rows = stacked, rows
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = getattr(self._stacked, name)
+        if isinstance(value, Stacked):
+            return _Picked(value, self._rows)
+        if isinstance(value, np.ndarray):
+            return value[self._rows, 0]
+        return value
+
+
 def structure_key(sc: Scenario) -> tuple:
     """What replicates must share to run in one ensemble (see :data:`STRUCTURAL_KEYS`)."""
     keep = sc.output.nation_frame
@@ -154,6 +173,9 @@ def auto_batch_size(sc: Scenario, memory: int = BATCH_MEMORY) -> int:
 
 
 # ---------------------------------------------------------------------------- replicates
+_STATE_FIELDS = [f.name for f in fields(NationState)]
+
+
 class _Replicate:
     """One replicate: initialised exactly as :class:`AdoptionModel` initialises a run.
 
@@ -169,19 +191,36 @@ class _Replicate:
     resolve_nation = AdoptionModel.resolve_nation
     first_adoptions = AdoptionModel.first_adoptions
 
-    def __init__(self, sc: Scenario, seed: int) -> None:
+    def __init__(self, sc: Scenario, seed: int, cache: dict | None = None) -> None:
         self.rng = np.random.default_rng(seed)
         self.seed = int(seed)
         self.scenario = sc.model_copy(update={"seed": int(seed)})
-        self.live = self.scenario.model_copy(deep=True)
+        # the live copy is written only by 'set' and 'imf_stance' events
+        mutable = any(ev.kind in ("set", "imf_stance") for ev in sc.events)
+        self.live = self.scenario.model_copy(deep=True) if mutable else self.scenario
         self.engine = sc.engine
-        self.network, table = self._build_world(sc, None)
-        self.nations_table = table.reset_index(drop=True)
+        key = None
+        if sc.network.kind == "real" and cache is not None:  # the same graph and table
+            key = (sc.network.layers.model_dump_json(), sc.network.allow_isolated)
+        if key is not None and key in cache:
+            self.network, self.nations_table, self.index_of = cache[key]
+        else:
+            self.network, table = self._build_world(sc, None)
+            self.nations_table = table.reset_index(drop=True)
+            self.index_of = {str(k): i for i, k in enumerate(self.network.nodes)}
+            if key is not None:
+                cache[key] = (self.network, self.nations_table, self.index_of)
         self.n = self.network.n
         self.ids = list(self.network.nodes)
-        self.index_of = {str(k): i for i, k in enumerate(self.ids)}
         self.world = World.start(self.live)
-        self.state = NationState.from_table(self.nations_table, self.world.price)
+        if key is not None:  # one table read per price, copied per replicate
+            proto = cache.setdefault((key, "state", self.world.price), None)
+            if proto is None:
+                proto = NationState.from_table(self.nations_table, self.world.price)
+                cache[(key, "state", self.world.price)] = proto
+            self.state = NationState(**{f: getattr(proto, f).copy() for f in _STATE_FIELDS})
+        else:
+            self.state = NationState.from_table(self.nations_table, self.world.price)
         rule = decision.make_rule(sc.rule.kind, self.n)
         rule.setup(self.state, sc.rule, self.rng)
         self._init_adopters(sc)
@@ -206,9 +245,6 @@ class _Replicate:
         self.classic = rule.classic
         self.kind = rule.kind
         self.done = False
-
-
-_STATE_FIELDS = [f.name for f in fields(NationState)]
 
 
 class _WorldColumns(SimpleNamespace):
@@ -239,7 +275,9 @@ class Ensemble:
         if scenarios[0].engine != "vectorized":
             raise InputError("Ensemble: only the vectorized engine runs as an ensemble")
         self.started = _now()
-        self._setup([_Replicate(sc, int(s)) for sc, s in zip(scenarios, seeds, strict=True)])
+        cache: dict = {}
+        pairs = zip(scenarios, seeds, strict=True)
+        self._setup([_Replicate(sc, int(s), cache) for sc, s in pairs])
 
     @classmethod
     def _from_replicates(cls, reps: list[_Replicate]) -> Ensemble:
@@ -380,7 +418,10 @@ class Ensemble:
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
         peer = self.peers.share(sig.adopted_f)
-        action = rule.decide(sc, st, slice(None), peer, sig, counts)  # 5. decisions
+        if rule.kind == "logit" and not rule.explain:  # 5. decisions
+            action = self._decide_reviewed(sc, peer, sig)
+        else:
+            action = rule.decide(sc, st, slice(None), peer, sig, counts)
         decision.commit(st, action, t, sc)
         if not self.classic:  # 6. acts
             market = self._market(sc)
@@ -408,6 +449,47 @@ class Ensemble:
         horizon = self.horizon[self.row_ids]
         stop = (t >= horizon) | rule.stops(any_new, n_adopted)
         self._stop(stop & self.live_mask, adopted, early=t < horizon)
+
+    def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals) -> np.ndarray:
+        """The logit decision of :meth:`Logit.decide`, computed only where nations review.
+
+        A nation that does not review holds whatever its utilities; without an explanation
+        to keep, only the reviewing nations (``review_probability``, 1/12 by default) need
+        the logit. Their inputs are picked from the ``(R, n)`` state and go through the
+        same functions (elementwise, so the same bits); the rest hold.
+        """
+        st, rule = self.state, self.rule
+        r = sc.rule
+        reviewed = rule.u_review < r.review_probability
+        action = np.zeros(reviewed.shape, dtype=np.int64)
+        at = np.nonzero(reviewed)
+        if len(at[0]):
+            rows = at[0]
+            pick = _Picked(sc, rows)
+            local = Signals(
+                adopted=sig.adopted,
+                adopted_f=sig.adopted_f,
+                n_adopted=sig.n_adopted,
+                new_prev=sig.new_prev,
+                t=sig.t,
+                price=sig.price[rows, 0],
+                world_share=sig.world_share[rows, 0],
+                momentum=sig.momentum[rows, 0],
+                revenue_mwh=sig.revenue_mwh[rows, 0],
+                p_detect=sig.p_detect[rows, 0],
+                imf_stance=sig.imf_stance[rows, 0],
+                exposure=sig.exposure,
+            )
+            x = decision.logit_inputs(st, at, peer[at], local, pick.mining.allocation_share)
+            pr = pick.rule
+            util = decision.logit_utilities(x, pr.coef)
+            avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
+            probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
+            action[at] = decision.choose(probs, rule.u_choice[at])
+        st.reviewed[...] = reviewed
+        st.peer[...] = peer
+        st.action[...] = action
+        return action
 
     def _market(self, sc: Any) -> mining.Market:
         w = self.world
@@ -485,6 +567,52 @@ class Ensemble:
             self.step()
         return self.results()
 
+    def model_frames(self, run_ids: Sequence[int] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """Every replicate's model frame, stacked in replicate order, and their offsets.
+
+        Replicate ``r`` is rows ``offsets[r]:offsets[r + 1]``, with exactly the values and
+        dtypes of its own :meth:`AdoptionModel.model_frame` (``date`` as text). With
+        ``run_ids`` a leading ``run_id`` column (int64) names each replicate's rows, as the
+        experiments store keeps them.
+        """
+        from adoption_model.record import _INT_COLUMNS, MODEL_COLUMNS
+        from adoption_model.world import month_name
+
+        rec = self.recorder
+        lengths = rec.rows
+        keep = np.arange(rec.months.shape[0])[None, :] < lengths[:, None]  # (R, steps + 1)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        data: dict[str, Any] = {}
+        if run_ids is not None:
+            data["run_id"] = np.repeat(np.asarray(run_ids, dtype=np.int64), lengths)
+        months = rec.months.T[keep]
+        uniq, inverse = np.unique(months, return_inverse=True)
+        names = np.asarray([month_name(int(m)) for m in uniq], dtype=object)
+        for c in MODEL_COLUMNS:
+            if c == "date":
+                data[c] = names[inverse]
+            elif c in _INT_COLUMNS:
+                data[c] = rec.model[c].T[keep].astype(np.int64)
+            else:
+                data[c] = rec.model[c].T[keep]
+        frame = pd.DataFrame(data)
+        frame["date"] = frame["date"].astype(str)
+        return frame, offsets
+
+    def adoptions(self, r: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Replicate ``r``'s first adoptions: nations, steps (sorted by step, then nation)
+        and whether each holds a reserve or mines at its last step."""
+        rep = self.reps[r]
+        fa = rep.state.first_adopted
+        idx = np.flatnonzero(fa >= 0)
+        names = np.asarray([str(rep.ids[i]) for i in idx])
+        order = np.lexsort((names, fa[idx])) if len(idx) else np.zeros(0, dtype=np.int64)
+        return names[order].tolist(), fa[idx][order].astype(np.int64), rep.final_adopted[idx][order]
+
+    def nation_frame(self, r: int) -> pd.DataFrame | None:
+        """Replicate ``r``'s nation frame (None unless nation frames are kept)."""
+        return self.recorder.replicate(r).nation_frame(self.reps[r].ids)
+
     def results(self) -> list[RunResult]:
         """One :class:`~adoption_model.runner.RunResult` per replicate (after :meth:`run`)."""
         finished = _now()
@@ -549,9 +677,10 @@ def run_batch(
         groups.setdefault(structure_key(scenarios[i]), []).append(i)
     for members in groups.values():
         ok, reps = [], []
+        cache: dict = {}
         for i in members:  # initialise one by one: a bad replicate fails alone
             try:
-                reps.append(_Replicate(scenarios[i], int(seeds[i])))
+                reps.append(_Replicate(scenarios[i], int(seeds[i]), cache))
                 ok.append(i)
             except Exception as exc:  # noqa: BLE001 - a failing run is data
                 out[i] = exc

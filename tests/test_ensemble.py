@@ -221,3 +221,108 @@ def test_batch_size_follows_memory() -> None:
     assert 1 <= auto_batch_size(big) < auto_batch_size(small)
     assert auto_batch_size(huge) == 1
     assert auto_batch_size(small, memory=10 * auto_batch_size(small)) >= 1
+
+
+# ------------------------------------------------------------------ the experiments runner
+def _sweep_parts(out: Any) -> dict[str, pd.DataFrame | None]:
+    from adoption_model.experiments import VOLATILE_COLUMNS, read_runs, read_steps
+    from adoption_model.experiments.store import read_parts
+
+    runs = read_runs(out).drop(columns=list(VOLATILE_COLUMNS))
+    parts: dict[str, pd.DataFrame | None] = {"runs": runs, "steps": read_steps(out)}
+    for part in ("nations", "adoptions"):
+        folder = out / part
+        parts[part] = read_parts(folder) if folder.exists() else None
+    return parts
+
+
+def _sweep_experiment(store: dict[str, Any]) -> dict[str, Any]:
+    """Points that mix structures (graph kinds, rules), a failing point, stops and events."""
+    events = [{"date": "2025-09", "kind": "adopt", "nation": 3}]
+    return {
+        "name": "mixed",
+        "seed": 5,
+        "replications": 3,
+        "set": {"steps": 14, "network.kind": "erdos_renyi", "network.n": 80,
+                "initial.seed_count": 2},
+        "design": {"kind": "points", "points": [
+            {"rule.kind": "logit", "rule.coef.a_peer": 1.0, "network.mean_degree": 3.0},
+            {"rule.kind": "logit", "rule.coef.a_peer": 4.0, "network.mean_degree": 5.0},
+            {"rule.kind": "threshold", "rule.coef.a_peer": 2.0, "network.mean_degree": 2.0},
+            {"rule.kind": "threshold", "rule.coef.a_peer": 2.0, "network.mean_degree": 6.0},
+            {"rule.kind": "cascade", "rule.coef.a_peer": 2.0, "network.mean_degree": 200.0},
+            {"rule.kind": "bass", "rule.coef.a_peer": 2.0, "network.mean_degree": 4.0},
+        ]},
+        "scenarios": [{"events": events}, {}],
+        "store": store,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        {"chunk_runs": 4},
+        {"chunk_runs": 7, "nations": True, "adoptions": True, "steps": False},
+        {"chunk_runs": 5, "adoptions": True},
+    ],
+    ids=["steps", "nations+adoptions", "adoptions"],
+)
+def test_sweep_in_ensembles_equals_sweep_of_single_runs(tmp_path, store, monkeypatch) -> None:
+    """runs.parquet and every part are identical with batches and with every run alone."""
+    from adoption_model.experiments import run_experiment
+    from adoption_model.experiments import runner as runner_module
+
+    exp = _sweep_experiment(store)
+    single = run_experiment(exp, tmp_path / "single", progress=False, batch_size=1)
+
+    def no_fallback(tasks: list) -> list:
+        raise AssertionError("an ensemble raised and its batch ran one by one")
+
+    monkeypatch.setattr(runner_module, "_one_by_one", no_fallback)
+    batched = run_experiment(exp, tmp_path / "batched", progress=False)
+    assert len(batched) == len(single)
+    assert len(single) == 2 * 6 * 3
+    assert (single["status"] == "failed").sum() == 6  # the mean degree above n - 1
+    a, b = _sweep_parts(tmp_path / "single"), _sweep_parts(tmp_path / "batched")
+    for part in a:
+        if a[part] is None:
+            assert b[part] is None, part
+        else:
+            pd.testing.assert_frame_equal(a[part], b[part], check_exact=True, obj=part)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_backends_run_batches_as_ensembles(tmp_path, backend) -> None:
+    from adoption_model.experiments import run_experiment
+
+    exp = _sweep_experiment({"chunk_runs": 6})
+    run_experiment(exp, tmp_path / "single", progress=False, batch_size=1)
+    run_experiment(exp, tmp_path / "b", backend=backend, workers=2, progress=False, batch_size=4)
+    a, b = _sweep_parts(tmp_path / "single"), _sweep_parts(tmp_path / "b")
+    pd.testing.assert_frame_equal(a["runs"], b["runs"], check_exact=True)
+    pd.testing.assert_frame_equal(a["steps"], b["steps"], check_exact=True)
+
+
+def test_batches_group_consecutive_runs_of_one_structure() -> None:
+    from adoption_model.experiments.runner import batches
+
+    base = load_scenario(None, {"output.nation_frame": False}).to_dict()
+    tasks = [
+        {"run_id": i, "base": base, "overrides": {"rule.kind": kind}, "keep_nations": False}
+        for i, kind in enumerate(["logit"] * 5 + ["threshold"] * 2 + ["logit"])
+    ]
+    sizes = [[t["run_id"] for t in b] for b in batches(iter(tasks), None, 3)]
+    assert sizes == [[0, 1, 2], [3, 4], [5, 6], [7]]
+    assert [len(b) for b in batches(iter(tasks), 1, 3)] == [1] * 8
+
+
+def test_compare_with_and_without_batches() -> None:
+    from adoption_model.compare import compare
+
+    args = (["baseline", "us_reserve_expansion"],)
+    kw = {"replications": 3, "steps": 8, "seed": 4}
+    one, many = compare(*args, **kw, batch_size=1), compare(*args, **kw)
+    for name in ("runs", "trajectories", "outcomes", "differences", "adoption_probability"):
+        got, want = getattr(many, name), getattr(one, name)
+        pd.testing.assert_frame_equal(got, want, check_exact=True, obj=name)

@@ -43,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler (dask backend)"
     )
+    p.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help="runs per ensemble batch (default: from the scenarios' size and memory; 1: "
+        "every run alone); the numbers do not depend on it",
+    )  # fmt: skip
     add_verbosity(p)
     p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
@@ -81,6 +86,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise InputError(f"--workers {args.workers}: must be at least 1")
     if args.scheduler and args.backend not in (None, "dask"):
         raise InputError("--scheduler needs --backend dask")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
     out = args.out if args.out is not None else default_out(names)
     check_output_dir(out)
     resolved, _ = resolve_scenarios(names, args.steps)  # all validate before anything runs
@@ -92,6 +99,7 @@ def _compare(args: argparse.Namespace) -> int:
         names, replications=args.replications, seed=args.seed, steps=args.steps,
         workers=args.workers, backend=args.backend, scheduler=args.scheduler,
         store=out / "store", progress=level >= 0 and sys.stderr.isatty(),
+        batch_size=args.batch_size,
     )  # fmt: skip
     result.save(out)
     if level < 0:

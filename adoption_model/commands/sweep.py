@@ -54,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "for sbatch --array; 'slurm' reads I and N from SLURM_ARRAY_TASK_ID/_MIN/_COUNT. A final "
         "sweep without --shard runs any missing chunk and writes runs.parquet",
     )
+    sweep.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help="runs per ensemble batch (default: [run] batch_size, else from the scenario's "
+        "size and memory; 1: every run alone); results do not depend on it",
+    )  # fmt: skip
     add_verbosity(sweep)
     sweep.add_argument(
         "--dry-run", action="store_true", help="validate and print the design size; run nothing"
@@ -101,6 +106,8 @@ def _sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / exp.name
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give at least 1")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
     if args.dry_run:
         table = run_table(exp)
         print(
@@ -123,6 +130,7 @@ def _sweep(args: argparse.Namespace) -> int:
     runs = run_experiment(
         exp, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
         progress=level >= 0, slurm=slurm, shard=shard,
+        batch_size=args.batch_size,
     )  # fmt: skip
     failed = runs[runs["status"] != "ok"] if len(runs) else runs
     where = f"{out}/runs.parquet" if shard is None else f"{out}/runs/ (shard {args.shard})"

@@ -30,6 +30,16 @@ run without ``shard`` runs whatever chunks are missing and writes ``runs.parquet
 
 Every run's result depends only on its scenario, overrides and seed, so every backend
 gives the same ``runs.parquet`` (apart from the ``duration_s`` and ``host`` columns).
+
+Batches
+-------
+Runs are sent to workers in batches: consecutive runs that share their structure (network
+kind and size, rule kind, engine, nation frames: :func:`adoption_model.ensemble.
+structure_key`) go as one unit, and the worker runs the unit as one ensemble
+(:func:`run_tasks`, :mod:`adoption_model.ensemble`), bit for bit the runs it replaces.
+The batch size is chosen from the scenario's size and memory
+(:func:`~adoption_model.ensemble.auto_batch_size`), at most enough for every worker to
+get two batches; ``batch_size`` overrides it (``1`` runs every run alone, as before).
 """
 
 from __future__ import annotations
@@ -135,6 +145,102 @@ def adoption_frame(run_id: int, result: Any) -> pd.DataFrame:
     )
 
 
+def _failed(task: dict[str, Any], exc: BaseException, started: float) -> dict[str, Any]:
+    out = _lost(task, f"{type(exc).__name__}: {exc}".replace("\n", " ")[:2000])
+    out["host"] = platform.node()
+    out["duration_s"] = time.perf_counter() - started
+    return out
+
+
+def run_tasks(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run a batch of tasks as ensembles; the same results as :func:`run_task` on each.
+
+    Tasks with the same structure run as one :class:`~adoption_model.ensemble.Ensemble`
+    (bit for bit their single runs); a task whose scenario does not load, or whose
+    replicate fails to initialise, fails alone with the error :func:`run_task` would
+    record; if the ensemble itself raises, its tasks are run one by one. ``duration_s``
+    is the batch's time shared equally among its runs.
+    """
+    from adoption_model.ensemble import Ensemble, _Replicate, structure_key
+    from adoption_model.scenario import load_scenario
+
+    if len(tasks) == 1:
+        return [run_task(tasks[0])]
+    started = time.perf_counter()
+    out: dict[int, dict[str, Any]] = {}
+    groups: dict[tuple, list[tuple[dict[str, Any], Any]]] = {}
+    for task in tasks:
+        adoptions = bool(task.get("keep_adoptions", False))
+        keep = bool(task["keep_nations"])  # adoptions need no nation frame here
+        try:
+            sc = load_scenario(task["base"], {**task["overrides"], "output.nation_frame": keep})
+        except Exception as exc:  # noqa: BLE001 - a failing run is data
+            out[task["run_id"]] = _failed(task, exc, started)
+            continue
+        if sc.engine != "vectorized":
+            out[task["run_id"]] = run_task(task)
+            continue
+        groups.setdefault((structure_key(sc), adoptions), []).append((task, sc))
+    host = platform.node()
+    for members in groups.values():
+        ok, reps = [], []
+        cache: dict = {}
+        for task, sc in members:
+            try:
+                reps.append(_Replicate(sc, task["seed"], cache))
+                ok.append(task)
+            except Exception as exc:  # noqa: BLE001
+                out[task["run_id"]] = _failed(task, exc, started)
+        if not ok:
+            continue
+        try:
+            ens = Ensemble._from_replicates(reps)
+            while ens.running:
+                ens.step()
+            ids = [t["run_id"] for t in ok]
+            frame, offsets = ens.model_frames(ids)
+            results = []
+            for r, task in enumerate(ok):
+                part = frame.iloc[offsets[r] : offsets[r + 1]]
+                res: dict[str, Any] = {
+                    "run_id": task["run_id"], "status": "ok", "error": "",
+                    "outcomes": evaluate_outcomes(task["outcomes"], part),
+                    "steps_run": int(part["step"].iloc[-1]),
+                    "steps": part.reset_index(drop=True) if task["keep_steps"] else None,
+                    "nations": None, "adoptions": None, "host": host,
+                }  # fmt: skip
+                if task["keep_nations"]:
+                    nf = ens.nation_frame(r)
+                    rid = np.int64(task["run_id"])
+                    res["nations"] = nf.assign(run_id=rid)[["run_id", *nf.columns]]
+                if task.get("keep_adoptions", False):
+                    names, steps, held = ens.adoptions(r)
+                    res["adoptions"] = pd.DataFrame(
+                        {
+                            "run_id": np.full(len(names), task["run_id"], dtype=np.int64),
+                            "nation": names,
+                            "first_step": steps,
+                            "held": np.asarray(held, dtype=bool),
+                        }
+                    )
+                results.append(res)
+        except Exception:  # noqa: BLE001 - rerun alone: each run's own result or error
+            results = _one_by_one(ok)
+        for res in results:
+            out[res["run_id"]] = res
+    share = (time.perf_counter() - started) / len(tasks)
+    for res in out.values():
+        res.setdefault("duration_s", share)
+    return [out[t["run_id"]] for t in tasks]
+
+
+def _one_by_one(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fallback when an ensemble raises: every task alone (its own result or error)."""
+    if os.environ.get("ADOPTION_MODEL_DEBUG"):
+        traceback.print_exc()
+    return [run_task(task) for task in tasks]
+
+
 def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
     return {
         "run_id": task["run_id"], "status": "failed", "error": why,
@@ -144,25 +250,25 @@ def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
 
 
 # -- backends --------------------------------------------------------------------------
-def _serial(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
-    for task in tasks:
-        yield run_task(task)
+def _serial(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
+    for batch in tasks:
+        yield from run_tasks(batch)
 
 
-def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+def _processes(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     source = iter(tasks)
-    retry: deque[dict[str, Any]] = deque()
+    retry: deque[list[dict[str, Any]]] = deque()
     attempts: dict[int, int] = {}
     window = max(2, 4 * workers)
     ctx = mp.get_context("spawn")
     exhausted = False
     while True:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        inflight: dict[Any, dict[str, Any]] = {}
+        inflight: dict[Any, list[dict[str, Any]]] = {}
         broken = False
         try:
             while True:
@@ -172,7 +278,7 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
                         exhausted = True
                         break
                     try:
-                        inflight[pool.submit(run_task, task)] = task
+                        inflight[pool.submit(run_tasks, task)] = task
                     except BrokenProcessPool:
                         retry.appendleft(task)
                         broken = True
@@ -181,13 +287,15 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = inflight.pop(fut)
+                    first = task[0]["run_id"]
                     try:
-                        yield fut.result()
+                        yield from fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
-                        if attempts[task["run_id"]] >= MAX_ATTEMPTS:
-                            yield _lost(task, f"worker died {MAX_ATTEMPTS} times running it")
+                        attempts[first] = attempts.get(first, 0) + 1
+                        if attempts[first] >= MAX_ATTEMPTS:
+                            why = f"worker died {MAX_ATTEMPTS} times running it"
+                            yield from (_lost(t, why) for t in task)
                         else:
                             retry.append(task)
                 if broken:
@@ -199,10 +307,10 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
             pool.shutdown(wait=not broken, cancel_futures=True)
         if not broken and exhausted and not retry:
             return
-        retry = deque(sorted(retry, key=lambda t: t["run_id"]))
+        retry = deque(sorted(retry, key=lambda t: t[0]["run_id"]))
 
 
-def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+def _dask(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
     from adoption_model.extras import require
 
     require("dask")
@@ -224,17 +332,18 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
         source = iter(tasks)
         window = max(2, 4 * max(workers, len(client.scheduler_info().get("workers", {}))))
         pending = as_completed()
-        meta: dict[str, dict[str, Any]] = {}
+        meta: dict[str, list[dict[str, Any]]] = {}
 
         attempts: dict[int, int] = {}
 
-        def submit(task: dict[str, Any] | None = None) -> bool:
+        def submit(task: list[dict[str, Any]] | None = None) -> bool:
             task = task if task is not None else next(source, None)
             if task is None:
                 return False
-            n = attempts.get(task["run_id"], 0)
-            key = f"run-{task['key']}-{task['run_id']}" + (f"-retry{n}" if n else "")
-            fut = client.submit(run_task, task, key=key)
+            first, last = task[0]["run_id"], task[-1]["run_id"]
+            n = attempts.get(first, 0)
+            key = f"run-{task[0]['key']}-{first}-{last}" + (f"-retry{n}" if n else "")
+            fut = client.submit(run_tasks, task, key=key)
             meta[fut.key] = task
             pending.add(fut)
             return True
@@ -244,17 +353,19 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
                 break
         for fut in pending:
             task = meta.pop(fut.key)
+            first = task[0]["run_id"]
             try:
                 result = fut.result()
             except Exception as exc:  # KilledWorker after repeated worker deaths, lost comms
                 fut.release()
-                attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
-                if attempts[task["run_id"]] < MAX_ATTEMPTS:
+                attempts[first] = attempts.get(first, 0) + 1
+                if attempts[first] < MAX_ATTEMPTS:
                     submit(task)
                     continue
-                result = _lost(task, f"{type(exc).__name__}: {exc}".replace("\n", " "))
+                why = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+                result = [_lost(t, why) for t in task]
             fut.release()
-            yield result
+            yield from result
             submit()
     finally:
         client.close()
@@ -267,7 +378,10 @@ SLURM_DEFAULTS: dict[str, Any] = {"jobs": 2, "cores": 1, "memory": "2GiB", "wall
 
 
 def _slurm(
-    tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None, options: dict[str, Any]
+    tasks: Iterable[list[dict[str, Any]]],
+    workers: int,
+    scheduler: str | None,
+    options: dict[str, Any],
 ):
     """Start a SLURMCluster of ``jobs`` batch jobs and run the tasks on it (dask backend)."""
     from adoption_model.extras import require
@@ -339,6 +453,7 @@ def run_experiment(
     limit: int | None = None,
     slurm: dict[str, Any] | None = None,
     shard: tuple[int, int] | None = None,
+    batch_size: int | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) an experiment into the results directory ``out``.
 
@@ -364,6 +479,10 @@ def run_experiment(
     shard : (i, n), optional
         Run only chunks ``k`` with ``k % n == i``; leave ``runs.parquet`` to a final run
         without ``shard``.
+    batch_size : int, optional
+        Runs per ensemble batch (default: ``[run] batch_size`` of the experiment file, else
+        chosen from the scenario's size and memory); 1 runs every run alone. The results
+        do not depend on it.
 
     Returns
     -------
@@ -419,6 +538,13 @@ def run_experiment(
                 }  # fmt: skip
                 sent += 1
 
+    if batch_size is None:
+        batch_size = exp.run.batch_size
+    if batch_size is not None and int(batch_size) < 1:
+        raise InputError(f"--batch-size {batch_size}: give at least 1 (1 runs every run alone)")
+    spread = total_todo if backend == "serial" else math.ceil(total_todo / (2 * workers))
+    units = batches(tasks(), batch_size, max(1, spread))
+
     buffers: dict[int, dict[int, dict[str, Any]]] = {}
     failed = 0
     bar = _Progress(total_todo, len(table) - total_todo, enabled=progress, label=exp.name)
@@ -427,7 +553,7 @@ def run_experiment(
         if backend == "slurm":
             opts = {"log_directory": str(Path(out) / "slurm-logs"), **(slurm or {})}
             execute = functools.partial(_slurm, options=opts)
-        for result in execute(tasks(), workers, scheduler):
+        for result in execute(units, workers, scheduler):
             rid = result["run_id"]
             k = rid // size
             buffers.setdefault(k, {})[rid] = result
@@ -441,6 +567,55 @@ def run_experiment(
     from adoption_model.experiments.store import read_runs
 
     return read_runs(out)
+
+
+def _lookup(task: dict[str, Any], dotted: str) -> Any:
+    if dotted in task["overrides"]:
+        return task["overrides"][dotted]
+    node: Any = task["base"]
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def batches(
+    tasks: Iterable[dict[str, Any]], batch_size: int | None, most: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Group consecutive tasks that share a structure into batches (lists of tasks).
+
+    ``batch_size`` None sizes each structure's batches from its scenario
+    (:func:`~adoption_model.ensemble.auto_batch_size`), never above ``most`` (so that
+    every worker gets work). The structure is read from the task's overrides and base
+    scenario without validating them (a task that does not load fails in its batch).
+    """
+    from adoption_model.ensemble import STRUCTURAL_KEYS, auto_batch_size
+    from adoption_model.scenario import load_scenario
+
+    sizes: dict[tuple, int] = {}
+    batch: list[dict[str, Any]] = []
+    current: tuple | None = None
+    for task in tasks:
+        key = tuple(repr(_lookup(task, k)) for k in STRUCTURAL_KEYS) + (repr(task["keep_nations"]),)
+        if key not in sizes:
+            if batch_size is not None:
+                sizes[key] = int(batch_size)
+            else:
+                try:
+                    sc = load_scenario(task["base"], task["overrides"])
+                    sc = sc.with_overrides({"output.nation_frame": bool(task["keep_nations"])})
+                    sizes[key] = auto_batch_size(sc)
+                except Exception:  # noqa: BLE001 - the run will fail and say why
+                    sizes[key] = 1
+            sizes[key] = max(1, min(sizes[key], most))
+        if batch and (key != current or len(batch) >= sizes[current]):
+            yield batch
+            batch = []
+        current = key
+        batch.append(task)
+    if batch:
+        yield batch
 
 
 class _Progress:
