@@ -67,7 +67,8 @@ from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining, reserve
-from adoption_model.submodels.signal import EnsemblePeerSignal, Signals, world_share
+from adoption_model.submodels.rows import MaskedSumCache
+from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
 from adoption_model.world import World
 
 __all__ = [
@@ -305,6 +306,8 @@ class Ensemble:
         self.gdp_total = self.state.gdp_usd.sum(axis=-1)
         self.population_total = self.state.population.sum(axis=-1)
         self.params = Stacked([rep.live for rep in self.reps])
+        self.gdp_sums, self.population_sums = MaskedSumCache(), MaskedSumCache()
+        self._flat: NationState | None = None
         self.rule = decision.make_rule(first.kind, self.n, rows)
         self.rule.explain = self.keep_nations
         self._alloc_draws(rows)
@@ -407,7 +410,8 @@ class Ensemble:
             price=w.price[:, None],
         )
         if not self.classic:
-            sig.world_share = world_share(st.gdp_usd, adopted0, self.gdp_total)
+            # the GDP-weighted share (7.1): world_share's sum, kept from the last record
+            sig.world_share = (self.gdp_sums(st.gdp_usd, adopted0) / self.gdp_total)[:, None]
             sig.momentum = w.momentum[:, None]
             sig.revenue_mwh = self._market(sc).revenue_mwh
             sig.p_detect = imf.detection_probability(
@@ -464,7 +468,10 @@ class Ensemble:
         action = np.zeros(reviewed.shape, dtype=np.int64)
         at = np.nonzero(reviewed)
         if len(at[0]):
-            rows = at[0]
+            rows, n = at[0], self.n
+            flat = rows * n + at[1]  # picks by flat index: one gather per array
+            if self._flat is None:  # (R * n,) views of the state (valid until compaction)
+                self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in _STATE_FIELDS})
             pick = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
@@ -478,14 +485,17 @@ class Ensemble:
                 revenue_mwh=sig.revenue_mwh[rows, 0],
                 p_detect=sig.p_detect[rows, 0],
                 imf_stance=sig.imf_stance[rows, 0],
-                exposure=sig.exposure,
+                exposure=sig.exposure.reshape(-1),
             )
-            x = decision.logit_inputs(st, at, peer[at], local, pick.mining.allocation_share)
+            x = decision.logit_inputs(
+                self._flat, flat, peer.reshape(-1)[flat], local, pick.mining.allocation_share
+            )
             pr = pick.rule
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            action[at] = decision.choose(probs, rule.u_choice[at])
+            u_choice = self._draws.reshape(-1)[rows * (3 * n) + n + at[1]]  # draws[:, 1]
+            action.reshape(-1)[flat] = decision.choose(probs, u_choice)
         st.reviewed[...] = reviewed
         st.peer[...] = peer
         st.action[...] = action
@@ -555,6 +565,7 @@ class Ensemble:
             if hasattr(rule, name):
                 setattr(rule, name, getattr(rule, name)[keep])
         self._alloc_draws(len(keep))
+        self._flat = None
         self.peers = self.peers.select(keep)
         self.row_ids = self.row_ids[keep]
         self.live_mask = self.live_mask[keep]

@@ -339,10 +339,10 @@ class EnsembleRecorder:
         self.months[i, ids] = w.month[rows]
         put("n_adopters", n_ad)
         put("adoption_share", n_ad / self.n)
-        put("gdp_weighted_share", masked_row_sums(st.gdp_usd, adopted) / m.gdp_total)
+        put("gdp_weighted_share", m.gdp_sums(st.gdp_usd, adopted) / m.gdp_total)
         put(
             "population_weighted_share",
-            masked_row_sums(st.population, adopted) / m.population_total,
+            m.population_sums(st.population, adopted) / m.population_total,
         )
         put("n_reserve", np.count_nonzero(st.reserve, axis=-1).astype(float))
         put("n_miners", np.count_nonzero(st.mining, axis=-1).astype(float))

@@ -109,3 +109,27 @@ def _self_check() -> bool:
 
 _EMULATE = True
 _EMULATE = _self_check()
+
+
+class MaskedSumCache:
+    """:func:`masked_row_sums` of fixed values for masks that change in few rows a step.
+
+    Keeps the last mask and sums; a call recomputes only the rows whose mask changed (the
+    values ``x`` must not change between calls, as GDP and population do not).
+    """
+
+    def __init__(self) -> None:
+        self.mask: np.ndarray | None = None
+        self.sums = np.zeros(0)
+
+    def __call__(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.mask is None or self.mask.shape != mask.shape:
+            self.sums = masked_row_sums(x, mask)
+        else:
+            changed = np.flatnonzero((mask != self.mask).any(axis=-1))
+            if len(changed):
+                sums = self.sums.copy()
+                sums[changed] = masked_row_sums(x[changed] if x.ndim > 1 else x, mask[changed])
+                self.sums = sums
+        self.mask = mask.copy()
+        return self.sums
