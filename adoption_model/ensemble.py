@@ -428,19 +428,25 @@ class Ensemble:
             action = rule.decide(sc, st, slice(None), peer, sig, counts)
         decision.commit(st, action, t, sc)
         if not self.classic:  # 6. acts
+            # A submodel with nothing to do in any replicate is skipped: it would only add
+            # or subtract exact zeros (finite state), so the bits are the same.
             market = self._market(sc)
             price = w.price[:, None]
-            reserve.buy(st, t, price)
+            buying = (st.reserve & (st.buy_months_left > 0)) | (st.program_months_left > 0)
+            if buying.any():
+                reserve.buy(st, t, price)
             mining.mine(st, market, w.efficiency_j_per_th[:, None], sc.mining.stop_after_months)
-            reserve.sell(st, price)
-            imf.audit(
-                st,
-                rule.u_audit,
-                sig.p_detect,
-                t,
-                sc.imf.tranche_share_of_reserves,
-                sc.imf.freeze_months,
-            )
+            if st.selling.any():
+                reserve.sell(st, price)
+            if (st.programme & ((st.bought + st.mined) > 0)).any():
+                imf.audit(
+                    st,
+                    rule.u_audit,
+                    sig.p_detect,
+                    t,
+                    sc.imf.tranche_share_of_reserves,
+                    sc.imf.freeze_months,
+                )
         adopted = st.reserve | st.mining
         new = adopted & ~adopted0
         any_new = new.any(axis=-1)
