@@ -313,6 +313,7 @@ class Ensemble:
         self._alloc_draws(rows)
         self.peers = EnsemblePeerSignal([rep.network for rep in self.reps])
         self.net_buying = np.zeros(rows)
+        self.sovereign_th = np.zeros(rows)  # last month's market (the world's hashrate sees it)
         self.live_mask = np.ones(rows, dtype=bool)
         self.row_ids = np.arange(rows)  # row -> replicate index
         self._set_live()
@@ -389,10 +390,10 @@ class Ensemble:
         t = self.steps
         st, rule, reps, ids = self.state, self.rule, self.reps, self.row_ids
         draws = self._draws
-        net = self.net_buying.tolist()
+        net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
         for row in self._live_list:  # 1. world update and 3. this month's draws, per replicate
             rep = reps[ids[row]]
-            rep.world.advance(rep.rng, net[row])
+            rep.world.advance(rep.rng, net[row], sov[row])
             if draws is not None:
                 rep.rng.random(out=draws[row])
         if not self.classic:
@@ -431,6 +432,7 @@ class Ensemble:
             # A submodel with nothing to do in any replicate is skipped: it would only add
             # or subtract exact zeros (finite state), so the bits are the same.
             market = self._market(sc)
+            self.sovereign_th = market.sovereign_th
             price = w.price[:, None]
             buying = (st.reserve & (st.buy_months_left > 0)) | (st.program_months_left > 0)
             if buying.any():
@@ -565,6 +567,7 @@ class Ensemble:
         self.gdp_total = self.gdp_total[keep]
         self.population_total = self.population_total[keep]
         self.net_buying = self.net_buying[keep]
+        self.sovereign_th = self.sovereign_th[keep]
         self.new_adopters = self.new_adopters[keep]
         rule = self.rule
         for name in ("terms", "util", "probs", "counts"):

@@ -101,7 +101,7 @@ def market_rows(
     blocks = np.ravel(blocks_per_month) if np.ndim(blocks_per_month) else blocks_per_month
     per_th = btc_per_th_month(reward_btc, blocks, network_th + sovereign_th)
     revenue = revenue_per_mwh(per_th, price, eff)
-    return Market(per_th[:, None], revenue[:, None])
+    return Market(per_th[:, None], revenue[:, None], sovereign_th)
 
 
 def mine(st: NationState, mk: Market, efficiency_j_per_th: float, stop_after: int) -> None:
