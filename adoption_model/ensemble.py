@@ -42,6 +42,7 @@ experiments runner (sweep, compare) runs its batches through :func:`run_batch`.
 Examples
 --------
 >>> from adoption_model.runner import run
+>>> from adoption_model.scenario import load_scenario
 >>> ens = Ensemble([load_scenario(None, {"steps": 6})] * 3, seeds=[1, 2, 3])
 >>> results = ens.run()
 >>> results[1].model_frame.equals(run(None, seed=2, overrides={"steps": 6}).model_frame)
@@ -58,11 +59,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
+from adoption_model.batching import (
+    BATCH_MEMORY,
+    MAX_BATCH,
+    STRUCTURAL_KEYS,
+    Stacked,
+    _Picked,
+    auto_batch_size,
+    replicate_bytes,
+    structure_key,
+)
 from adoption_model.errors import InputError
 from adoption_model.model import AdoptionModel
-from adoption_model.record import EnsembleRecorder, bytes_per_step
+from adoption_model.record import EnsembleRecorder
 from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
@@ -72,106 +82,16 @@ from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
 from adoption_model.world import World
 
 __all__ = [
+    "BATCH_MEMORY",
+    "MAX_BATCH",
+    "STRUCTURAL_KEYS",
     "Ensemble",
     "Stacked",
     "auto_batch_size",
-    "run_batch",
+    "replicate_bytes",
     "run_ensemble",
     "structure_key",
 ]
-
-#: Scenario keys that change array shapes, the graph's kind or the code path: replicates
-#: must agree on them to share an ensemble.
-STRUCTURAL_KEYS = ("network.kind", "network.n", "rule.kind", "engine", "output.nation_frame")
-
-#: Memory an automatically sized batch may use (bytes), and the largest batch.
-BATCH_MEMORY = 512 * 2**20
-MAX_BATCH = 256
-
-
-# ---------------------------------------------------------------------------- parameters
-class Stacked:
-    """Scenario parameters of several replicates, read like one scenario.
-
-    ``Stacked([sc1, sc2]).rule.coef.a_peer`` is a plain value where every replicate has
-    the same one and an ``(R, 1)`` array (one row per replicate, broadcasting over
-    nations) where they differ, so the submodel functions take it where they take a
-    scenario. Values are read once and cached.
-    """
-
-    def __init__(self, models: Sequence[Any]) -> None:
-        self._models = list(models)
-        self._cache: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        cache = self._cache
-        if name in cache:
-            return cache[name]
-        values = [getattr(m, name) for m in self._models]
-        first = values[0]
-        if isinstance(first, BaseModel):
-            out: Any = Stacked(values)
-        elif all(v == first for v in values[1:]):
-            out = first
-        elif isinstance(first, bool | int | float):
-            out = np.asarray(values)[:, None]
-        else:
-            out = values
-        cache[name] = out
-        return out
-
-
-class _Picked:
-    """:class:`Stacked` parameters at selected ``(replicate, nation)`` pairs: a plain value,
-    or the ``(R, 1)`` column picked at each pair's replicate (a 1-D array)."""
-
-    def __init__(self, stacked: Stacked, rows: np.ndarray) -> None:
-        self._stacked, self._rows = stacked, rows
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        value = getattr(self._stacked, name)
-        if isinstance(value, Stacked):
-            return _Picked(value, self._rows)
-        if isinstance(value, np.ndarray):
-            return value[self._rows, 0]
-        return value
-
-
-def structure_key(sc: Scenario) -> tuple:
-    """What replicates must share to run in one ensemble (see :data:`STRUCTURAL_KEYS`)."""
-    keep = sc.output.nation_frame
-    keep_nations = (sc.network.kind == "real") if keep is None else bool(keep)
-    n = 197 if sc.network.kind == "real" else int(sc.network.n)
-    return (sc.network.kind, n, sc.rule.kind, sc.engine, keep_nations)
-
-
-def replicate_bytes(sc: Scenario) -> int:
-    """Rough memory of one replicate in an ensemble: state, decision temporaries, graph
-    and records (the estimate :func:`auto_batch_size` divides the budget by)."""
-    kind, n, rule, _, keep = structure_key(sc)
-    classic = rule != "logit"
-    state = 40 * 8 * n  # the NationState arrays and the signals
-    temps = (8 if classic else 120) * 8 * n  # the logit's (n, 3 or 4) temporaries
-    graph = 0
-    if kind in ("erdos_renyi", "barabasi_albert", "watts_strogatz"):
-        degree = {"erdos_renyi": sc.network.mean_degree, "barabasi_albert": 2 * sc.network.m}
-        edges = degree.get(kind, sc.network.k) * n
-        graph = 4 * 16 * edges  # own matrix, block copy and the structure (cascade)
-        state += 2_000 * n // 10  # the synthetic nation table while it is built
-    record = bytes_per_step(n, keep, classic) * (sc.steps + 1)
-    return int(state + temps + graph + record)
-
-
-def auto_batch_size(sc: Scenario, memory: int = BATCH_MEMORY) -> int:
-    """How many replicates of ``sc`` to run as one ensemble within ``memory`` bytes."""
-    if sc.engine != "vectorized":
-        return 1
-    return int(max(1, min(MAX_BATCH, memory // max(replicate_bytes(sc), 1))))
-
 
 # ---------------------------------------------------------------------------- replicates
 _STATE_FIELDS = [f.name for f in fields(NationState)]
@@ -672,54 +592,6 @@ def run_ensemble(
         overrides = [overrides] * len(seeds)
     loaded = [load_scenario(sc, ov) for sc, ov in zip(scenarios, overrides, strict=True)]
     return Ensemble(loaded, seeds).run()
-
-
-def run_batch(
-    scenarios: Sequence[Scenario], seeds: Sequence[int]
-) -> list[RunResult | BaseException]:
-    """Run replicates with the same structure as ensembles; a failing run is its exception.
-
-    A replicate whose initialisation raises is returned as that exception (the others run
-    on); if stepping raises, the batch falls back to single runs so that only the runs
-    that fail by themselves fail, with the single run's own error.
-    """
-    from adoption_model.runner import run
-
-    out: list[Any] = [None] * len(scenarios)
-    good: list[int] = []
-    for i, sc in enumerate(scenarios):
-        if sc.engine != "vectorized":
-            out[i] = _single(run, sc, seeds[i])
-        else:
-            good.append(i)
-    groups: dict[tuple, list[int]] = {}
-    for i in good:
-        groups.setdefault(structure_key(scenarios[i]), []).append(i)
-    for members in groups.values():
-        ok, reps = [], []
-        cache: dict = {}
-        for i in members:  # initialise one by one: a bad replicate fails alone
-            try:
-                reps.append(_Replicate(scenarios[i], int(seeds[i]), cache))
-                ok.append(i)
-            except Exception as exc:  # noqa: BLE001 - a failing run is data
-                out[i] = exc
-        if not ok:
-            continue
-        try:
-            results = Ensemble._from_replicates(reps).run()
-        except Exception:  # noqa: BLE001 - rerun alone: each run's own result or error
-            results = [_single(run, scenarios[i], seeds[i]) for i in ok]
-        for i, res in zip(ok, results, strict=True):
-            out[i] = res
-    return out
-
-
-def _single(run: Any, sc: Scenario, seed: int) -> Any:
-    try:
-        return run(sc, seed=seed)
-    except Exception as exc:  # noqa: BLE001
-        return exc
 
 
 def _now() -> str:

@@ -19,11 +19,11 @@ from adoption_model.ensemble import (
     Ensemble,
     Stacked,
     auto_batch_size,
-    run_batch,
     run_ensemble,
     structure_key,
 )
 from adoption_model.errors import InputError
+from adoption_model.experiments.batches import run_batch
 from adoption_model.runner import RunResult, run
 from adoption_model.scenario import load_scenario
 from adoption_model.submodels.rows import masked_row_sums
@@ -269,8 +269,8 @@ def _sweep_experiment(store: dict[str, Any]) -> dict[str, Any]:
 )
 def test_sweep_in_ensembles_equals_sweep_of_single_runs(tmp_path, store, monkeypatch) -> None:
     """runs.parquet and every part are identical with batches and with every run alone."""
+    from adoption_model.experiments import batches as batches_module
     from adoption_model.experiments import run_experiment
-    from adoption_model.experiments import runner as runner_module
 
     exp = _sweep_experiment(store)
     single = run_experiment(exp, tmp_path / "single", progress=False, batch_size=1)
@@ -278,7 +278,7 @@ def test_sweep_in_ensembles_equals_sweep_of_single_runs(tmp_path, store, monkeyp
     def no_fallback(tasks: list) -> list:
         raise AssertionError("an ensemble raised and its batch ran one by one")
 
-    monkeypatch.setattr(runner_module, "_one_by_one", no_fallback)
+    monkeypatch.setattr(batches_module, "_one_by_one", no_fallback)
     batched = run_experiment(exp, tmp_path / "batched", progress=False)
     assert len(batched) == len(single)
     assert len(single) == 2 * 6 * 3
@@ -305,7 +305,7 @@ def test_backends_run_batches_as_ensembles(tmp_path, backend) -> None:
 
 
 def test_batches_group_consecutive_runs_of_one_structure() -> None:
-    from adoption_model.experiments.runner import batches
+    from adoption_model.experiments.batches import batches
 
     base = load_scenario(None, {"output.nation_frame": False}).to_dict()
     tasks = [
