@@ -155,8 +155,14 @@ def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
 
 
 # -- backends --------------------------------------------------------------------------
+def _units(tasks: Iterable[Any]) -> Iterator[list[dict[str, Any]]]:
+    """Backends take batches (lists of tasks); a task given alone is a batch of one."""
+    for unit in tasks:
+        yield unit if isinstance(unit, list) else [unit]
+
+
 def _serial(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
-    for batch in tasks:
+    for batch in _units(tasks):
         yield from run_tasks(batch)
 
 
@@ -165,7 +171,7 @@ def _processes(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: s
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    source = iter(tasks)
+    source = _units(tasks)
     retry: deque[list[dict[str, Any]]] = deque()
     attempts: dict[int, int] = {}
     window = max(2, 4 * workers)
@@ -234,7 +240,7 @@ def _dask(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | 
         )  # fmt: skip
         client = Client(cluster)
     try:
-        source = iter(tasks)
+        source = _units(tasks)
         window = max(2, 4 * max(workers, len(client.scheduler_info().get("workers", {}))))
         pending = as_completed()
         meta: dict[str, list[dict[str, Any]]] = {}
