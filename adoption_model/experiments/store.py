@@ -448,7 +448,8 @@ class ResultStore:
     def finish(self, session: dict[str, Any] | None = None) -> pd.DataFrame:
         """Write ``runs.parquet`` (all runs sorted by run_id) and close the session."""
         fix = "free some space, then run the same sweep again"
-        runs = read_parts(self.dir / "runs")
+        n_chunks = -(-(self.n_runs or 0) // self.chunk_runs)
+        runs = read_parts(self.dir / "runs", range(n_chunks) if self.n_runs else None)
         runs = runs.sort_values("run_id").reset_index(drop=True) if len(runs) else runs
         prov_path = self.dir / "provenance.json"
         try:
@@ -546,29 +547,34 @@ def _read_part(d: Path, part: str, k: int, entry: dict[str, Any]) -> pd.DataFram
         raise InputError(f"{path}: not a readable Parquet file ({exc}); {_RESUME}") from None
 
 
-def _manifests(d: Path) -> dict[int, dict[str, Any]]:
-    """Every chunk manifest of a store by chunk; a damaged one is a one-line InputError."""
+def _manifests(d: Path, chunks: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
+    """The chunk manifests of a store by chunk (only ``chunks`` if given); a damaged one is
+    a one-line InputError, one filed under another chunk's name is named and skipped."""
+    wanted = None if chunks is None else set(chunks)
     out = {}
     for path in sorted((d / MANIFESTS).glob("part-*.json")):
         m = _PART_NAME.match(path.name)
+        if m is None or (wanted is not None and int(m.group(1)) not in wanted):
+            continue
         manifest = _load_manifest(path)
         if isinstance(manifest, str):
             raise InputError(f"{path}: {manifest}; {_RESUME}")
-        if m is None or manifest["chunk"] != int(m.group(1)):
-            raise InputError(f"{path}: belongs to chunk {manifest['chunk']}; {_RESUME}")
+        if manifest["chunk"] != int(m.group(1)):
+            _note(f"{path}: the manifest of chunk {manifest['chunk']}; ignored")
+            continue
         out[manifest["chunk"]] = manifest
     return out
 
 
-def read_parts(folder: Path) -> pd.DataFrame:
+def read_parts(folder: Path, chunks: Iterable[int] | None = None) -> pd.DataFrame:
     """Concatenate the ``folder/part-*.parquet`` files the store's manifests list, in chunk
-    order, each checked against its checksum (empty frame if none). Files no manifest lists
-    (an interrupted write, a stray copy) are not read."""
+    order, each checked against its checksum (empty frame if none); only ``chunks`` if
+    given. Files no manifest lists (an interrupted write, a stray copy) are not read."""
     folder = Path(folder)
     d, part = folder.parent, folder.name
     frames = [
         _read_part(d, part, k, manifest["parts"][part])
-        for k, manifest in sorted(_manifests(d).items())
+        for k, manifest in sorted(_manifests(d, chunks).items())
         if part in manifest["parts"]
     ]
     frames = [f for f in frames if len(f)]
