@@ -36,15 +36,10 @@ A missing or unreadable ``provenance.json`` is rebuilt, with a warning, when
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import io
 import json
-import os
 import re
-import sys
-import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,35 +47,38 @@ import pandas as pd
 
 from adoption_model import __version__
 from adoption_model.errors import InputError
+from adoption_model.experiments.locks import SHARED_LOCK, SWEEP_LOCK, ChunkLock, locked
+from adoption_model.experiments.manifest import (
+    MANIFEST,
+    MANIFEST_VERSION,
+    MANIFESTS,
+    PART,
+    PART_NAME,
+    PARTS,
+    StoreWarning,
+    check_entry,
+    load_manifest,
+    manifests,
+    note,
+    read_part,
+)
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.fileio import atomic_text, atomic_write, sha256_file, write_failed
 
-PART = "part-{:05d}.parquet"
-MANIFEST = "part-{:05d}.json"
-MANIFESTS = "manifests"
+__all__ = [
+    "META_KEY", "PARTS", "ResultStore", "StoreWarning", "read_adoptions", "read_experiment",
+    "read_nations", "read_parts", "read_provenance", "read_runs", "read_steps", "write_parquet",
+]  # fmt: skip
+
 #: The key of the provenance in every Parquet file's schema metadata.
 META_KEY = b"adoption_model.provenance"
-PARTS = ("steps", "nations", "adoptions", "runs")
 #: Folders of the store (created on open): the parts and the manifests.
 FOLDERS = (*PARTS, MANIFESTS)
-#: Lock files: chunk ownership (record locks, one byte per chunk) and shared files (flock).
-SWEEP_LOCK, SHARED_LOCK = ".sweep.lock", ".lock"
-MANIFEST_VERSION = 1
-_PART_NAME = re.compile(r"^part-(\d+)\.(parquet|json)$")
 _TMP_NAME = re.compile(r"^\.part-(\d+)\.(parquet|json)\..*\.tmp$")
-_RESUME = "run the same sweep again to repair it"
-
-
-class StoreWarning(UserWarning):
-    """A file of a results store was rejected or rebuilt (one line naming it)."""
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def _note(message: str) -> None:
-    warnings.warn(message, StoreWarning, stacklevel=3)
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame, provenance: dict[str, Any]) -> None:
@@ -153,7 +151,7 @@ class ResultStore:
             "scenario_digests": [sc.digest() for sc in experiment.base_scenarios()],
         }
         self.n_runs: int | None = None
-        self._lock: _ChunkLock | None = None
+        self._lock: ChunkLock | None = None
         #: chunk -> run ids still to run in it (a whole chunk, or its failed runs)
         self.pending: dict[int, list[int]] = {}
         #: chunk -> its valid manifest, for chunks whose failed runs are run again
@@ -177,7 +175,7 @@ class ResultStore:
         except (InputError, OSError, ValueError):
             pass
         for path in sorted((self.dir / MANIFESTS).glob("part-*.json"))[:1]:
-            manifest = _load_manifest(path)
+            manifest = load_manifest(path)
             if isinstance(manifest, dict):
                 return manifest.get("experiment_digest")
         return None
@@ -228,10 +226,10 @@ class ResultStore:
                 (self.dir / folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise write_failed(self.dir, exc, fix) from None
-        self._lock = _ChunkLock(self.dir / SWEEP_LOCK)
+        self._lock = ChunkLock(self.dir / SWEEP_LOCK)
         self._lock.acquire(owned, wait=self.wait, directory=self.dir)
         try:
-            with _locked(self.dir):
+            with locked(self.dir):
                 self.check()  # another process may have created it meanwhile
                 self._clean(owned, whole=chunks is None)
                 self._open_session(session)
@@ -307,11 +305,11 @@ class ResultStore:
             exp_ok = False
         if not exp_ok:
             if exp_path.exists():
-                _note(f"{exp_path}: missing or unreadable; rewritten from the experiment file")
+                note(f"{exp_path}: missing or unreadable; rewritten from the experiment file")
             atomic_text(exp_path, self.experiment.to_toml())
         if prov is None:
             if prov_path.exists() or existed:
-                _note(
+                note(
                     f"{prov_path}: missing or unreadable; rebuilt from {exp_path.name} (same "
                     f"experiment, digest {self.hash[:12]})"
                 )
@@ -337,24 +335,24 @@ class ResultStore:
         again = f"chunk {k} runs again"
         if not path.exists():
             if runs_part.exists():
-                _note(
+                note(
                     f"{runs_part}: no manifest (an interrupted write, or an older version); {again}"
                 )
             return None
-        manifest = _load_manifest(path)
+        manifest = load_manifest(path)
         if isinstance(manifest, str):
-            _note(f"{path}: {manifest}; {again}")
+            note(f"{path}: {manifest}; {again}")
             return None
         if manifest["chunk"] != k or manifest["experiment_digest"] != self.hash:
-            _note(f"{path}: belongs to another chunk or experiment; {again}")
+            note(f"{path}: belongs to another chunk or experiment; {again}")
             return None
         if manifest["run_ids"] != list(self.chunk_ids(k)):
-            _note(f"{path}: run ids are not those of chunk {k} in the design; {again}")
+            note(f"{path}: run ids are not those of chunk {k} in the design; {again}")
             return None
         for part, entry in manifest["parts"].items():
-            problem = _check_entry(self.dir, part, k, entry)
+            problem = check_entry(self.dir, part, k, entry)
             if problem:
-                _note(f"{self.dir / part / PART.format(k)}: {problem}; {again}")
+                note(f"{self.dir / part / PART.format(k)}: {problem}; {again}")
                 return None
         return manifest
 
@@ -362,17 +360,17 @@ class ResultStore:
         """Warn about part files and manifests outside the design (never read)."""
         for folder in FOLDERS:
             for f in sorted((self.dir / folder).glob("part-*")):
-                m = _PART_NAME.match(f.name)
+                m = PART_NAME.match(f.name)
                 if m is None or int(m.group(1)) >= n_chunks:
                     last = f"chunks 0-{n_chunks - 1}" if n_chunks else "no chunks"
-                    _note(f"{f}: not part of the design ({last}); ignored")
+                    note(f"{f}: not part of the design ({last}); ignored")
 
     def completed_chunks(self) -> set[int]:
         """Chunks with a readable manifest of this experiment (not re-checksummed)."""
         done = set()
         for path in (self.dir / MANIFESTS).glob("part-*.json"):
-            manifest = _load_manifest(path)
-            m = _PART_NAME.match(path.name)
+            manifest = load_manifest(path)
+            m = PART_NAME.match(path.name)
             if isinstance(manifest, dict) and m and manifest["chunk"] == int(m.group(1)):
                 if manifest["experiment_digest"] == self.hash:
                     done.add(manifest["chunk"])
@@ -435,7 +433,7 @@ class ResultStore:
         for part, frame in new.items():
             old = None
             if part in keep["parts"]:
-                old = _read_part(self.dir, part, k, keep["parts"][part])
+                old = read_part(self.dir, part, k, keep["parts"][part])
                 old = old[~old["run_id"].isin(redone)]
             pieces = [f for f in (old, frame) if f is not None and len(f)]
             if not pieces:
@@ -453,7 +451,7 @@ class ResultStore:
         runs = runs.sort_values("run_id").reset_index(drop=True) if len(runs) else runs
         prov_path = self.dir / "provenance.json"
         try:
-            with _locked(self.dir):
+            with locked(self.dir):
                 path = self.dir / "runs.parquet"
                 write_parquet(path, runs, {**self.provenance, "part": "runs"})
                 prov = json.loads(prov_path.read_text(encoding="utf-8"))
@@ -481,91 +479,6 @@ def _only_skeleton(d: Path) -> bool:
     return True
 
 
-def _load_manifest(path: Path) -> dict[str, Any] | str:
-    """A chunk manifest, or a short description of what is wrong with it."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"unreadable manifest ({type(exc).__name__})"
-    keys = {"chunk": int, "experiment_digest": str, "run_ids": list, "failed": list}
-    if not isinstance(data, dict) or not isinstance(data.get("parts"), dict):
-        return "not a chunk manifest"
-    for key, kind in keys.items():
-        if not isinstance(data.get(key), kind):
-            return f"not a chunk manifest (no {key})"
-    if "runs" not in data["parts"]:
-        return "lists no runs part"
-    for entry in data["parts"].values():
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("sha256"), str)
-            and isinstance(entry.get("bytes"), int)
-        ):
-            return "not a chunk manifest (bad part entry)"
-    return data
-
-
-def _check_entry(d: Path, part: str, k: int, entry: dict[str, Any]) -> str:
-    """What is wrong with a part file against its manifest entry ("" if nothing)."""
-    if part not in PARTS:
-        return f"unknown part {part!r} in the manifest"
-    path = d / part / PART.format(k)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return "missing (listed in its manifest)"
-    except OSError as exc:
-        return f"unreadable ({exc.strerror})"
-    if size != entry["bytes"]:
-        return f"{size} bytes, its manifest says {entry['bytes']} (truncated or replaced)"
-    try:
-        sha = sha256_file(path)[0]
-    except OSError as exc:
-        return f"unreadable ({exc.strerror})"
-    if sha != entry["sha256"]:
-        return "checksum differs from its manifest (damaged or replaced)"
-    return ""
-
-
-def _read_part(d: Path, part: str, k: int, entry: dict[str, Any]) -> pd.DataFrame:
-    """Read one part file after checking it against its manifest entry (one read)."""
-    import hashlib
-
-    path = d / part / PART.format(k)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: unreadable ({exc.strerror}); {_RESUME}") from None
-    if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise InputError(
-            f"{path}: damaged or replaced (size or checksum differs from "
-            f"{MANIFESTS}/{MANIFEST.format(k)}); {_RESUME}"
-        )
-    try:
-        return pd.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
-        raise InputError(f"{path}: not a readable Parquet file ({exc}); {_RESUME}") from None
-
-
-def _manifests(d: Path, chunks: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
-    """The chunk manifests of a store by chunk (only ``chunks`` if given); a damaged one is
-    a one-line InputError, one filed under another chunk's name is named and skipped."""
-    wanted = None if chunks is None else set(chunks)
-    out = {}
-    for path in sorted((d / MANIFESTS).glob("part-*.json")):
-        m = _PART_NAME.match(path.name)
-        if m is None or (wanted is not None and int(m.group(1)) not in wanted):
-            continue
-        manifest = _load_manifest(path)
-        if isinstance(manifest, str):
-            raise InputError(f"{path}: {manifest}; {_RESUME}")
-        if manifest["chunk"] != int(m.group(1)):
-            _note(f"{path}: the manifest of chunk {manifest['chunk']}; ignored")
-            continue
-        out[manifest["chunk"]] = manifest
-    return out
-
-
 def read_parts(folder: Path, chunks: Iterable[int] | None = None) -> pd.DataFrame:
     """Concatenate the ``folder/part-*.parquet`` files the store's manifests list, in chunk
     order, each checked against its checksum (empty frame if none); only ``chunks`` if
@@ -573,8 +486,8 @@ def read_parts(folder: Path, chunks: Iterable[int] | None = None) -> pd.DataFram
     folder = Path(folder)
     d, part = folder.parent, folder.name
     frames = [
-        _read_part(d, part, k, manifest["parts"][part])
-        for k, manifest in sorted(_manifests(d, chunks).items())
+        read_part(d, part, k, manifest["parts"][part])
+        for k, manifest in sorted(manifests(d, chunks).items())
         if part in manifest["parts"]
     ]
     frames = [f for f in frames if len(f)]
@@ -639,92 +552,3 @@ def _require(d: Path) -> None:
             f"{d}: not an experiment results directory (no experiment.toml); "
             "give the --out directory of adoption-model sweep"
         )
-
-
-# -- locks --------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``directory/.lock`` for the shared files (no-op where
-    flock does not exist)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: one process per directory
-        yield
-        return
-    with open(directory / SHARED_LOCK, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class _ChunkLock:
-    """Exclusive POSIX record locks on ``path``, byte ``k`` for chunk ``k``.
-
-    Record locks (``fcntl.lockf``) work across hosts on NFS and let a refused sweep name
-    the holder's PID (``F_GETLK``). They belong to the process: they vanish when it dies,
-    however it dies, and are not inherited by worker processes.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def acquire(self, chunks: list[int], *, wait: bool, directory: Path) -> None:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no locking
-            return
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise write_failed(directory, exc, "check the directory's permissions") from None
-        flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
-        for start, length in _ranges(chunks):
-            try:
-                fcntl.lockf(self.fd, flags, length, start, os.SEEK_SET)
-            except OSError:
-                pid = _holder(self.fd, start, length)
-                self.release()
-                who = f"PID {pid}" if pid else "another process"
-                raise InputError(
-                    f"{directory}: another sweep ({who}) is writing chunks of this results "
-                    "directory; wait for it to finish (or pass --wait), or use another --out"
-                ) from None
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases every record lock of the file
-            self.fd = None
-
-
-def _ranges(chunks: list[int]) -> Iterator[tuple[int, int]]:
-    """Sorted chunk numbers as (start, length) runs of consecutive numbers."""
-    start = prev = None
-    for k in sorted(chunks):
-        if start is None:
-            start = prev = k
-        elif k == prev + 1:
-            prev = k
-        else:
-            yield start, prev - start + 1
-            start = prev = k
-    if start is not None:
-        yield start, prev - start + 1
-
-
-def _holder(fd: int, start: int, length: int) -> int | None:
-    """The PID holding a conflicting lock on the range (Linux ``F_GETLK``), else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import fcntl
-    import struct
-
-    query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
-    try:
-        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
-    except OSError:
-        return None
-    kind, _, _, _, pid = struct.unpack("hhqqi4x", answer)
-    return pid if kind != fcntl.F_UNLCK and pid > 0 else None
