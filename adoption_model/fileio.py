@@ -8,9 +8,11 @@ would leave them private to the owner).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from adoption_model.errors import InputError
@@ -54,3 +56,108 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def atomic_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def sha256_file(path: str | Path) -> tuple[str, int]:
+    """The SHA-256 hex digest and the size in bytes of a file (read in 1 MiB blocks)."""
+    import hashlib
+
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def write_failed(target: str | Path, exc: OSError, fix: str) -> InputError:
+    """A one-line InputError for a write that failed (disk full, read-only, quota ...)."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    return InputError(f"{target}: cannot write the results: {why}{where}; {fix}".replace("\n", " "))
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # old kernel or a file system without it: the two-rename fallback
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    target: str | Path, owned: Iterable[str] | None = None, fix: str = "free some space"
+) -> Iterator[Path]:
+    """Write a result directory as a whole: yield a temporary directory beside ``target``,
+    then put it in place of ``target``, replacing a previous one only once the new one is
+    complete.
+
+    A failure inside the block (an exception, a full disk) removes the temporary directory
+    and leaves ``target`` as it was; an ``OSError`` becomes a one-line :class:`InputError`
+    naming ``target`` and ending with ``fix``. Entries of a previous ``target`` that are not
+    in ``owned`` (the names this writer produces; default: every name the new directory
+    holds) are kept: they are moved into the new directory (a compare's ``store``, a user's
+    notes). The swap is one ``renameat2(RENAME_EXCHANGE)`` on Linux, two renames elsewhere.
+    """
+    import shutil
+
+    target = check_output_dir(target)
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+        os.chmod(tmp, 0o777 & ~_UMASK)
+    except OSError as exc:
+        raise write_failed(target, exc, fix) from None
+    swapped = False
+    try:
+        yield tmp
+        names = set(owned) if owned is not None else {p.name for p in tmp.iterdir()}
+        if not target.exists():
+            os.replace(tmp, target)
+            return
+        if _exchange(tmp, target):
+            swapped, old, trash = True, tmp, tmp  # the previous result, under the temporary name
+        else:
+            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            old = trash / "previous"
+            os.replace(target, old)
+            try:
+                os.replace(tmp, target)
+            except OSError:
+                os.replace(old, target)  # put the previous result back
+                raise
+            swapped = True
+        for entry in list(old.iterdir()):
+            if entry.name not in names and not (target / entry.name).exists():
+                os.replace(entry, target / entry.name)
+        shutil.rmtree(trash, ignore_errors=True)
+    except OSError as exc:
+        if not swapped:  # else the new result is in place and the old one keeps what is left
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failed(target, exc, fix) from None
+    except BaseException:
+        if not swapped:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from adoption_model.data import DATA_DIR
+from adoption_model.data import DATA_DIR, verify
 from adoption_model.errors import InputError, check_int, check_rng, did_you_mean
 
 #: Default location of the nation table.
@@ -200,7 +200,7 @@ def _read_validated(path: Path) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: str) -> pd.DataFrame:
-    return _read_validated(Path(path))
+    return _read_validated(verify(path))  # the package's own table: checked against SHA256SUMS
 
 
 def load_nations(path: str | Path | None = None) -> pd.DataFrame:
@@ -233,7 +233,7 @@ def load_nations(path: str | Path | None = None) -> pd.DataFrame:
 def load_sources() -> dict[str, dict[str, Any]]:
     """Return the source registry (``sources.toml``) as ``{source_id: entry}``."""
     try:
-        with SOURCES_TOML.open("rb") as handle:
+        with verify(SOURCES_TOML).open("rb") as handle:
             return tomllib.load(handle)["sources"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise InputError(f"{SOURCES_TOML}: unreadable ({exc}); {_FIX}") from None
@@ -243,7 +243,7 @@ def load_sources() -> dict[str, dict[str, Any]]:
 def _load_values() -> pd.DataFrame:
     try:
         return pd.read_csv(
-            VALUES_CSV, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8"
+            verify(VALUES_CSV), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8"
         )
     except (OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{VALUES_CSV}: unreadable ({exc}); {_FIX}") from None

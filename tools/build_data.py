@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import re
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from adoption_model.data import DATA_DIR
+from adoption_model.data import CHECKSUMS, DATA_DIR
 from adoption_model.nations import NATION_COLUMNS
 
 #: Repository root (the directory holding pyproject.toml).
@@ -802,11 +803,23 @@ def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
         ).encode("utf-8")
     )
     (out / "quality.md").write_bytes(quality_report(table, scope).encode("utf-8"))
+    write_checksums(out)
     return table
 
 
-#: Files written by :func:`build` (the byte-for-byte rebuild test compares these).
-GENERATED_FILES = (
+def write_checksums(out: Path) -> None:
+    """Write ``SHA256SUMS`` (``sha256sum`` format) of the generated files, which the package
+    checks on first load of each (``adoption_model.data.verify``); ``sha256sum -c SHA256SUMS``
+    checks them by hand."""
+    lines = [
+        f"{hashlib.sha256((out / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted(DATA_FILES)
+    ]
+    (out / CHECKSUMS).write_bytes("".join(lines).encode("utf-8"))
+
+
+#: Data files written by :func:`build` and listed in ``SHA256SUMS``.
+DATA_FILES = (
     "nations.csv",
     "nation_values.csv",
     "sources.toml",
@@ -815,6 +828,8 @@ GENERATED_FILES = (
     "centroid_distances_km.csv",
     "blocs.csv",
 )
+#: Files written by :func:`build` (the byte-for-byte rebuild test compares these).
+GENERATED_FILES = (*DATA_FILES, CHECKSUMS)
 
 
 def main(argv: list[str] | None = None) -> int:

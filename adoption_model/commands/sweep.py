@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run (or resume) an experiment: designs, replications, Parquet results",
         description="Run an experiment file into a results directory. Running the same "
-        "command again resumes: completed chunks of runs are skipped.",
+        "command again resumes: chunks of runs that check against their manifests are "
+        "skipped, missing or damaged ones are run again (each rejected file is named). One "
+        "sweep at a time per directory (or per --shard).",
     )
     sweep.add_argument(
         "experiment",
@@ -55,6 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep without --shard runs any missing chunk and writes runs.parquet",
     )
     add_verbosity(sweep)
+    sweep.add_argument(
+        "--retry-failed", action="store_true",
+        help="run again the runs a previous session recorded as failed",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--wait", action="store_true",
+        help="wait for another sweep writing the same --out instead of refusing",
+    )  # fmt: skip
     sweep.add_argument(
         "--dry-run", action="store_true", help="validate and print the design size; run nothing"
     )
@@ -122,7 +132,8 @@ def _sweep(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     runs = run_experiment(
         exp, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-        progress=level >= 0, slurm=slurm, shard=shard,
+        progress=level >= 0, slurm=slurm, shard=shard, retry_failed=args.retry_failed,
+        wait=args.wait,
     )  # fmt: skip
     failed = runs[runs["status"] != "ok"] if len(runs) else runs
     where = f"{out}/runs.parquet" if shard is None else f"{out}/runs/ (shard {args.shard})"

@@ -174,23 +174,31 @@ class Comparison:
         """Write every table (CSV and Parquet), ``runs.parquet``/``runs.csv``,
         ``provenance.json``, ``report.html`` and ``report.md`` into ``directory``.
 
-        Each file is written under a temporary name beside its target and renamed into place.
+        The files are written into a temporary directory beside ``directory`` that then
+        takes its place (:func:`~adoption_model.fileio.atomic_dir`): a failure, a full disk
+        included, leaves the previous report (or nothing) and is a one-line InputError.
+        Other entries of a previous ``directory`` (the runs ``store``) are kept.
         """
         from adoption_model.experiments.store import write_parquet
-        from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
+        from adoption_model.fileio import atomic_dir
 
-        out = make_output_dir(directory)
         html = self.to_html()
         md = self.to_markdown()
         meta = self.parquet_provenance()
-        for name in ("runs", *self.TABLES):
-            df = getattr(self, name)
-            write_parquet(out / f"{name}.parquet", df, {**meta, "table": name})
-            atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-        atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
-        atomic_text(out / "report.md", md)
-        atomic_text(out / "report.html", html)
-        return out
+        names = ("runs", *self.TABLES)
+        owned = [f"{n}.{e}" for n in names for e in ("parquet", "csv")]
+        owned += ["provenance.json", "report.md", "report.html"]
+        fix = "free some space or choose another --out; the previous report is unchanged"
+        with atomic_dir(directory, owned, fix=fix) as out:
+            for name in names:
+                df = getattr(self, name)
+                write_parquet(out / f"{name}.parquet", df, {**meta, "table": name})
+                df.to_csv(out / f"{name}.csv", index=False)
+            provenance = json.dumps(self.provenance(), indent=2)
+            (out / "provenance.json").write_text(provenance, encoding="utf-8")
+            (out / "report.md").write_text(md, encoding="utf-8")
+            (out / "report.html").write_text(html, encoding="utf-8")
+        return Path(directory)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Comparison({self.labels}, replications={self.replications}, seed={self.seed})"

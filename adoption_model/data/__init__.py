@@ -16,27 +16,86 @@ True
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import pandas as pd
 
 #: Directory holding the committed data files.
 DATA_DIR: Path = Path(__file__).resolve().parent
+#: The checksums of the generated files (``sha256sum`` format), written by the data build.
+CHECKSUMS = "SHA256SUMS"
+_FIX = "reinstall adoption-model, or in a checkout rebuild with python tools/build_data.py"
 
-__all__ = ["DATA_DIR", "load_blocs", "load_borders", "load_distances"]
+__all__ = ["CHECKSUMS", "DATA_DIR", "load_blocs", "load_borders", "load_distances", "verify"]
+
+
+def verify(path: str | Path) -> Path:
+    """Check a package data file against its SHA-256 in ``SHA256SUMS`` beside it.
+
+    Raises a one-line :class:`~adoption_model.errors.InputError` naming the file (damaged,
+    truncated, edited, not listed) or ``SHA256SUMS`` (missing, unreadable) and the fix. The
+    answer is cached per file, size and modification time: a file is hashed once per
+    process (about a millisecond for the largest).
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        from adoption_model.errors import InputError
+
+        raise InputError(f"{path}: cannot read ({exc.strerror}); {_FIX}") from None
+    _verify_cached(str(path), info.st_size, info.st_mtime_ns)
+    return path
+
+
+@functools.lru_cache(maxsize=64)
+def _verify_cached(path: str, size: int, mtime_ns: int) -> None:
+    from adoption_model.errors import InputError
+    from adoption_model.fileio import sha256_file
+
+    file = Path(path)
+    expected = _checksums(str(file.parent / CHECKSUMS)).get(file.name)
+    if expected is None:
+        raise InputError(f"{file}: not listed in {file.parent / CHECKSUMS}; {_FIX}")
+    try:
+        actual = sha256_file(file)[0]
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read ({exc.strerror}); {_FIX}") from None
+    if actual != expected:
+        raise InputError(
+            f"{file}: damaged (its SHA-256 differs from {CHECKSUMS}, {size:,} bytes); {_FIX}"
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _checksums(path: str) -> dict[str, str]:
+    from adoption_model.errors import InputError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: unreadable ({type(exc).__name__}); {_FIX}") from None
+    sums = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name or os.sep in name:
+            raise InputError(f"{path}: not a SHA256SUMS file (line {line[:40]!r}); {_FIX}")
+        sums[name] = digest
+    return sums
 
 
 def _read(name: str, dtype: dict[str, object]) -> pd.DataFrame:
     from adoption_model.errors import InputError
 
-    path = DATA_DIR / name
+    path = verify(DATA_DIR / name)
     try:
         # keep_default_na=False: Namibia's ISO2 "NA" and similar codes are not missing.
         return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise InputError(
-            f"{path}: unreadable ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
-            "reinstall adoption-model, or in a checkout rebuild with python tools/build_data.py"
+            f"{path}: unreadable ({str(exc).splitlines()[0] if str(exc) else exc!r}); {_FIX}"
         ) from None
 
 

@@ -339,6 +339,8 @@ def run_experiment(
     limit: int | None = None,
     slurm: dict[str, Any] | None = None,
     shard: tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    wait: bool = False,
 ) -> pd.DataFrame:
     """Run (or resume) an experiment into the results directory ``out``.
 
@@ -364,6 +366,10 @@ def run_experiment(
     shard : (i, n), optional
         Run only chunks ``k`` with ``k % n == i``; leave ``runs.parquet`` to a final run
         without ``shard``.
+    retry_failed : bool
+        Run the runs recorded as failed again (their chunks' other runs are kept).
+    wait : bool
+        Wait for another sweep writing the same directory instead of refusing.
 
     Returns
     -------
@@ -380,7 +386,7 @@ def run_experiment(
     workers = int(workers or os.cpu_count() or 1)
     if workers < 1:
         raise InputError(f"--workers {workers}: give at least 1")
-    store = ResultStore(out, exp)
+    store = ResultStore(out, exp, retry_failed=retry_failed, wait=wait)
     table = run_table(exp)
     size = store.chunk_runs
     n_chunks = math.ceil(len(table) / size)
@@ -388,9 +394,37 @@ def run_experiment(
     session: dict[str, Any] = {"backend": backend, "workers": workers}
     if shard is not None:
         session["shard"] = f"{shard[0]}/{shard[1]}"
-    done_chunks = store.open(session, chunks=mine)
+    done_chunks = store.open(session, chunks=mine, n_runs=len(table))
+    try:
+        return _sweep(
+            exp, store, table, done_chunks, mine, backend, workers, scheduler, progress, limit,
+            slurm, shard,
+        )  # fmt: skip
+    finally:
+        store.close()
+
+
+def _sweep(
+    exp: Experiment,
+    store: ResultStore,
+    table: pd.DataFrame,
+    done_chunks: set[int],
+    mine: list[int] | None,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+    limit: int | None,
+    slurm: dict[str, Any] | None,
+    shard: tuple[int, int] | None,
+) -> pd.DataFrame:
+    """Run the runs the store has pending, chunk by chunk, holding the store's locks."""
+    out = store.dir
+    size = store.chunk_runs
+    n_chunks = math.ceil(len(table) / size)
     todo_chunks = [k for k in (mine or range(n_chunks)) if k not in done_chunks]
-    total_todo = sum(min(size, len(table) - k * size) for k in todo_chunks)
+    pending = store.pending
+    total_todo = sum(len(pending[k]) for k in todo_chunks)
     if limit is not None:
         total_todo = min(total_todo, limit)
     bases = [sc.to_dict() for sc in exp.base_scenarios()]
@@ -408,7 +442,7 @@ def run_experiment(
     def tasks() -> Iterator[dict[str, Any]]:
         sent = 0
         for k in todo_chunks:
-            for rid in range(k * size, min((k + 1) * size, len(table))):
+            for rid in pending[k]:
                 if limit is not None and sent >= limit:
                     return
                 yield {
@@ -433,14 +467,14 @@ def run_experiment(
             buffers.setdefault(k, {})[rid] = result
             failed += result["status"] != "ok"
             bar.advance(failed)
-            if len(buffers[k]) == min(size, len(table) - k * size):
+            if len(buffers[k]) == len(pending[k]):
                 runs, parts = _chunk_frames(table, buffers.pop(k), list(outcomes))
                 store.write_chunk(k, runs, **parts)
     if shard is None and store.completed_chunks() >= set(range(n_chunks)):
         return store.finish({"backend": backend, "workers": workers})
     from adoption_model.experiments.store import read_runs
 
-    return read_runs(out)
+    return read_runs(store.dir)
 
 
 class _Progress:
