@@ -15,7 +15,7 @@ reserve purchases and sales (7.4, ``reserve``), the IMF (7.5, ``imf``) and dated
 5. decisions (synchronous: all decide, then all switch policy);
 6. acts (logit rule; the classic rules model adoption alone): purchases, mining income and
    the stop rule, sales, IMF audits;
-7. record, and stop early when nothing can change any more.
+7. record, and stop early when nothing can change any more (and no dated event is pending).
 
 Two engines run the same model. ``engine="vectorized"`` performs steps 4-6 with the
 vectorised submodel functions, one synchronous numpy update for all nations.
@@ -113,6 +113,8 @@ class AdoptionModel(mesa_compat.Model):
             sc.imf.programme_floor,
         )
         self.schedule_events = events.by_month(sc.events)
+        #: the month of the last dated event: classic runs stop early only after it
+        self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):  # fail now, not years into the run
             for key in ev.targets():
                 self.resolve_nation(key, f"events[{k}].nation")
@@ -203,6 +205,7 @@ class AdoptionModel(mesa_compat.Model):
         self.world.advance(self.rng, self.net_buying, self.market.sovereign_th)
         if not self.classic:  # this month's flows start at zero (events may add to them)
             st.clear_flows()
+        before = st.reserve | st.mining  # adopters before this month's events and decisions
         self.money_moved = events.fire(self, self.schedule_events.get(self.world.month, []))
         rule.draw(self.rng)  # 3. this month's uniforms
         self.signals = self._prepare_signals()  # 4. signals (7.1)
@@ -219,7 +222,7 @@ class AdoptionModel(mesa_compat.Model):
             else:
                 self._act_vectorized()
         adopted = st.reserve | st.mining
-        new = adopted & ~self.signals.adopted
+        new = adopted & ~before  # dated 'adopt'/'mine' events count as new adopters too
         any_new = bool(new.any())
         if any_new:
             st.first_adopted[new & (st.first_adopted < 0)] = self.steps
@@ -227,7 +230,8 @@ class AdoptionModel(mesa_compat.Model):
         if not self.classic:
             self.net_buying = float(st.bought.sum() - st.sold.sum())
         n_adopted = self.recorder.record(self, adopted, new if any_new else None, self.money_moved)
-        if self.steps >= self.scenario.steps or rule.stops(any_new, n_adopted):
+        pending = self.world.month < self.last_event_month  # a dated event is still to fire
+        if self.steps >= self.scenario.steps or (not pending and rule.stops(any_new, n_adopted)):
             self.running = False
         self.stopped_early = not self.running and self.steps < self.scenario.steps
 

@@ -238,6 +238,16 @@ class ThresholdDistribution(_Strict):
     b: float = Field(8.0, gt=0)
 
 
+#: Bass (1969) coefficients are annual in the literature (Sultan, Farley & Lehmann 1990: mean
+#: p = 0.03, q = 0.38 a year); the model steps monthly. The innovation hazard is converted
+#: exactly, the per-month probability with the same one-year survival,
+#: ``p_m = 1 - (1 - p)^(1/12)``; the imitation coefficient to first order, ``q_m = q / 12``
+#: (the Euler step of the continuous Bass equation dF/dt = (p + qF)(1 - F) with dt = 1/12).
+BASS_P_YEAR, BASS_Q_YEAR = 0.03, 0.38
+BASS_P_MONTH = 1.0 - (1.0 - BASS_P_YEAR) ** (1.0 / 12.0)
+BASS_Q_MONTH = BASS_Q_YEAR / 12.0
+
+
 class RuleConfig(_Strict):
     """The decision rule and its parameters."""
 
@@ -250,8 +260,14 @@ class RuleConfig(_Strict):
     phi: Prob = 0.18
     thresholds: list[float] | None = None
     threshold_distribution: ThresholdDistribution = Field(default_factory=ThresholdDistribution)
-    p: Prob = 0.03
-    q: NonNeg = 0.38
+    p: Prob = Field(
+        BASS_P_MONTH,
+        description="bass: innovation probability per step (annual 0.03 converted, see ODD 7.2)",
+    )
+    q: NonNeg = Field(
+        BASS_Q_MONTH,
+        description="bass: imitation coefficient per step (annual 0.38 converted, see ODD 7.2)",
+    )
     transmission: Prob = 0.1
 
     @field_validator("thresholds")
