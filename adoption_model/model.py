@@ -100,7 +100,9 @@ class AdoptionModel(mesa_compat.Model):
         self.ids: list[Any] = list(self.network.nodes)
         self.index_of = {str(k): i for i, k in enumerate(self.ids)}
         self.world = World.start(self.live)
-        self.state = NationState.from_table(self.nations_table, self.world.price)
+        self.state = NationState.from_table(
+            self.nations_table, self.world.price, sc.start, sc.imf.review_months
+        )
         self.peers = PeerSignal(self.network)
         self.rule = decision.make_rule(sc.rule.kind, self.n)
         self.classic = self.rule.classic
@@ -256,7 +258,12 @@ class AdoptionModel(mesa_compat.Model):
         sig.revenue_mwh = mining.market(st, w, sc.mining.blocks_per_month).revenue_mwh
         sig.p_detect = imf.detection_probability(w.imf_stance, sc.imf.detection_probability)
         sig.imf_stance = w.imf_stance
+        cfg = sc.imf  # programmes start, end and go off track: exposure follows them
+        self.exposure = imf.exposure(
+            st.credit_pct_quota, st.programme, cfg.exposure_full_at_pct_quota, cfg.programme_floor
+        )
         sig.exposure = self.exposure
+        sig.imf_at_risk = imf.at_risk(st, sig.p_detect, cfg.review_months)
         return sig
 
     def _decide_vectorized(self) -> None:
@@ -268,17 +275,11 @@ class AdoptionModel(mesa_compat.Model):
 
     def _act_vectorized(self) -> None:
         st, sc, w, t = self.state, self.live, self.world, self.steps
-        reserve.buy(st, t, w.price)  # 7.4 purchases toward the target, dated programmes
+        reserve.buy(st, t, w.price, sc.adoption)  # 7.4 purchases toward the target
         mining.mine(st, self.market, w.efficiency_j_per_th, sc.mining.stop_after_months)  # 7.3
-        reserve.sell(st, w.price)  # 7.4 sale tranches
-        imf.audit(  # 7.5 audits of programme countries that accumulated this month
-            st,
-            self.rule.u_audit,
-            self.signals.p_detect,
-            t,
-            sc.imf.tranche_share_of_reserves,
-            sc.imf.freeze_months,
-        )
+        reserve.sell(st, w.price, sc.selling.mined_share, t)  # 7.4 sales
+        rule = self.rule  # 7.5 reviews, programmes ending and starting
+        imf.review(st, rule.u_audit, rule.u_imf, self.signals.p_detect, t, sc.imf)
 
     # ------------------------------------------------------------------ explanations
     @property
