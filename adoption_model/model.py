@@ -15,7 +15,7 @@ reserve purchases and sales (7.4, ``reserve``), the IMF (7.5, ``imf``) and dated
 5. decisions (synchronous: all decide, then all switch policy);
 6. acts (logit rule; the classic rules model adoption alone): purchases, mining income and
    the stop rule, sales, IMF audits;
-7. record, and stop early when nothing can change any more.
+7. record, and stop early when nothing can change any more (and no dated event is pending).
 
 Two engines run the same model. ``engine="vectorized"`` performs steps 4-6 with the
 vectorised submodel functions, one synchronous numpy update for all nations.
@@ -100,7 +100,9 @@ class AdoptionModel(mesa_compat.Model):
         self.ids: list[Any] = list(self.network.nodes)
         self.index_of = {str(k): i for i, k in enumerate(self.ids)}
         self.world = World.start(self.live)
-        self.state = NationState.from_table(self.nations_table, self.world.price)
+        self.state = NationState.from_table(
+            self.nations_table, self.world.price, sc.start, sc.imf.review_months
+        )
         self.peers = PeerSignal(self.network)
         self.rule = decision.make_rule(sc.rule.kind, self.n)
         self.classic = self.rule.classic
@@ -113,6 +115,8 @@ class AdoptionModel(mesa_compat.Model):
             sc.imf.programme_floor,
         )
         self.schedule_events = events.by_month(sc.events)
+        #: the month of the last dated event: classic runs stop early only after it
+        self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):  # fail now, not years into the run
             for key in ev.targets():
                 self.resolve_nation(key, f"events[{k}].nation")
@@ -203,6 +207,7 @@ class AdoptionModel(mesa_compat.Model):
         self.world.advance(self.rng, self.net_buying, self.market.sovereign_th)
         if not self.classic:  # this month's flows start at zero (events may add to them)
             st.clear_flows()
+        before = st.reserve | st.mining  # adopters before this month's events and decisions
         self.money_moved = events.fire(self, self.schedule_events.get(self.world.month, []))
         rule.draw(self.rng)  # 3. this month's uniforms
         self.signals = self._prepare_signals()  # 4. signals (7.1)
@@ -219,7 +224,7 @@ class AdoptionModel(mesa_compat.Model):
             else:
                 self._act_vectorized()
         adopted = st.reserve | st.mining
-        new = adopted & ~self.signals.adopted
+        new = adopted & ~before  # dated 'adopt'/'mine' events count as new adopters too
         any_new = bool(new.any())
         if any_new:
             st.first_adopted[new & (st.first_adopted < 0)] = self.steps
@@ -227,7 +232,8 @@ class AdoptionModel(mesa_compat.Model):
         if not self.classic:
             self.net_buying = float(st.bought.sum() - st.sold.sum())
         n_adopted = self.recorder.record(self, adopted, new if any_new else None, self.money_moved)
-        if self.steps >= self.scenario.steps or rule.stops(any_new, n_adopted):
+        pending = self.world.month < self.last_event_month  # a dated event is still to fire
+        if self.steps >= self.scenario.steps or (not pending and rule.stops(any_new, n_adopted)):
             self.running = False
         self.stopped_early = not self.running and self.steps < self.scenario.steps
 
@@ -252,7 +258,12 @@ class AdoptionModel(mesa_compat.Model):
         sig.revenue_mwh = mining.market(st, w, sc.mining.blocks_per_month).revenue_mwh
         sig.p_detect = imf.detection_probability(w.imf_stance, sc.imf.detection_probability)
         sig.imf_stance = w.imf_stance
+        cfg = sc.imf  # programmes start, end and go off track: exposure follows them
+        self.exposure = imf.exposure(
+            st.credit_pct_quota, st.programme, cfg.exposure_full_at_pct_quota, cfg.programme_floor
+        )
         sig.exposure = self.exposure
+        sig.imf_at_risk = imf.at_risk(st, sig.p_detect, cfg.review_months)
         return sig
 
     def _decide_vectorized(self) -> None:
@@ -264,17 +275,11 @@ class AdoptionModel(mesa_compat.Model):
 
     def _act_vectorized(self) -> None:
         st, sc, w, t = self.state, self.live, self.world, self.steps
-        reserve.buy(st, t, w.price)  # 7.4 purchases toward the target, dated programmes
+        reserve.buy(st, t, w.price, sc.adoption)  # 7.4 purchases toward the target
         mining.mine(st, self.market, w.efficiency_j_per_th, sc.mining.stop_after_months)  # 7.3
-        reserve.sell(st, w.price)  # 7.4 sale tranches
-        imf.audit(  # 7.5 audits of programme countries that accumulated this month
-            st,
-            self.rule.u_audit,
-            self.signals.p_detect,
-            t,
-            sc.imf.tranche_share_of_reserves,
-            sc.imf.freeze_months,
-        )
+        reserve.sell(st, w.price, sc.selling.mined_share, t)  # 7.4 sales
+        rule = self.rule  # 7.5 reviews, programmes ending and starting
+        imf.review(st, rule.u_audit, rule.u_imf, self.signals.p_detect, t, sc.imf)
 
     # ------------------------------------------------------------------ explanations
     @property

@@ -69,6 +69,13 @@ NATION_COLUMNS: dict[str, tuple[str, str]] = {
     "imf_member": ("bool", ""),
     "imf_credit_pct_quota": ("float", ">=0"),
     "imf_programme_active": ("bool", ""),
+    "imf_quota_usd": ("float", ">=0"),
+    "imf_facility": ("str", ""),
+    "imf_financing": ("bool", ""),
+    "imf_programme_start": ("str", ""),
+    "imf_programme_end": ("str", ""),
+    "imf_programme_usd": ("float", ">=0"),
+    "imf_undisbursed_usd": ("float", ">=0"),
     "btc_holdings": ("float", ">=0"),
     "btc_acquisition": ("str", ""),
     "seized_sale_mandate": ("bool", ""),
@@ -142,6 +149,9 @@ def _validate_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any
         )
     if out["initial_state"] not in POLICY_STATES:
         raise _bad(path, where, "initial_state", f"{out['initial_state']!r} not in {POLICY_STATES}")
+    for col in ("imf_programme_start", "imf_programme_end"):
+        if not _MONTH.match(out[col]):
+            raise _bad(path, where, col, f"{out[col]!r} is not YYYY-MM or empty")
     if not _MONTH.match(out["policy_since"]):
         raise _bad(path, where, "policy_since", f"{out['policy_since']!r} is not YYYY-MM or empty")
     if (out["initial_state"] == "none") != (out["policy_since"] == ""):

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adoption_model.data import imf_programme_defaults
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.market import mining_defaults, price_defaults
 
@@ -238,6 +239,16 @@ class ThresholdDistribution(_Strict):
     b: float = Field(8.0, gt=0)
 
 
+#: Bass (1969) coefficients are annual in the literature (Sultan, Farley & Lehmann 1990: mean
+#: p = 0.03, q = 0.38 a year); the model steps monthly. The innovation hazard is converted
+#: exactly, the per-month probability with the same one-year survival,
+#: ``p_m = 1 - (1 - p)^(1/12)``; the imitation coefficient to first order, ``q_m = q / 12``
+#: (the Euler step of the continuous Bass equation dF/dt = (p + qF)(1 - F) with dt = 1/12).
+BASS_P_YEAR, BASS_Q_YEAR = 0.03, 0.38
+BASS_P_MONTH = 1.0 - (1.0 - BASS_P_YEAR) ** (1.0 / 12.0)
+BASS_Q_MONTH = BASS_Q_YEAR / 12.0
+
+
 class RuleConfig(_Strict):
     """The decision rule and its parameters."""
 
@@ -250,8 +261,14 @@ class RuleConfig(_Strict):
     phi: Prob = 0.18
     thresholds: list[float] | None = None
     threshold_distribution: ThresholdDistribution = Field(default_factory=ThresholdDistribution)
-    p: Prob = 0.03
-    q: NonNeg = 0.38
+    p: Prob = Field(
+        BASS_P_MONTH,
+        description="bass: innovation probability per step (annual 0.03 converted, see ODD 7.2)",
+    )
+    q: NonNeg = Field(
+        BASS_Q_MONTH,
+        description="bass: imitation coefficient per step (annual 0.38 converted, see ODD 7.2)",
+    )
     transmission: Prob = 0.1
 
     @field_validator("thresholds")
@@ -365,31 +382,64 @@ class MiningConfig(_Strict):
 
 
 class AdoptionConfig(_Strict):
-    """How a reserve is built once adopted."""
+    """How a reserve is built once adopted: the target share and the pace (ODD 7.4).
 
-    target_share: Prob = Field(0.03, description="target BTC share of FX reserves")
-    purchase_months: int = Field(24, ge=1)
+    The target BTC share of reserves (FX reserves plus BTC at market value) rises linearly
+    with the nation's sanctions exposure from ``target_share`` to
+    ``target_share_sanctioned`` (Ferranti 2025, JIMF 159: 103433: about 2-3% without
+    sanctions risk, about 5% with it, up to 10% if gold cannot be bought).
+    """
+
+    target_share: Prob = Field(
+        0.03, description="target BTC share of reserves without sanctions exposure"
+    )
+    target_share_sanctioned: Prob = Field(
+        0.05, description="target BTC share of reserves at full sanctions exposure"
+    )
+    purchase_months: int = Field(
+        24, ge=1, description="a month's purchase is at most 1/purchase_months of the target"
+    )
 
 
 class SellingConfig(_Strict):
     """How holdings are sold once a nation decides to sell."""
 
     months: int = Field(6, ge=1, description="equal monthly tranches of a discretionary sale")
+    mined_share: Prob = Field(
+        0.5,
+        description="share of each month's mined coins a miner without a reserve policy sells",
+    )
+
+
+_IMF = imf_programme_defaults()
 
 
 class ImfConfig(_Strict):
-    """IMF stance and audits of programme countries."""
+    """IMF stance, programme reviews and new programmes (docs/ODD.md 7.5)."""
 
     stance: Prob = 0.5
     exposure_full_at_pct_quota: float = Field(300.0, gt=0)
     programme_floor: Prob = Field(0.5, description="minimum exposure of a programme country")
     detection_probability: Prob = Field(
-        0.5, description="monthly chance an audit detects accumulation in a programme country"
+        0.8, description="chance a review detects accumulation since the last one (x stance)"
     )
-    tranche_share_of_reserves: Prob = Field(
-        0.05, description="reserves lost when a tranche is withheld"
+    review_months: int = Field(
+        int(_IMF["review_months"]), ge=1, description="months between programme reviews"
     )
-    freeze_months: int = Field(12, ge=0)
+    suspend_after_failures: int = Field(
+        2, ge=1, description="consecutive failed reviews that take a programme off track"
+    )
+    new_programme_rate: Prob = Field(
+        float(_IMF["rate_per_year"]),
+        description="new financing programmes per eligible nation per year (IMF QFR)",
+    )
+    new_programme_pct_quota: NonNeg = Field(
+        float(_IMF["size_pct_quota_median"]),
+        description="size of a new programme, % of quota (QFR median)",
+    )
+    new_programme_months: int = Field(
+        int(_IMF["months_median"]), ge=1, description="length of a new programme (QFR median)"
+    )
 
 
 EventKind = Literal[

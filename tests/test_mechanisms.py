@@ -86,33 +86,42 @@ def test_events_fire_in_their_month() -> None:
     assert [e["date"] for e in b.fired_events] == ["2026-01", "2026-03", "2026-06"]
 
 
-def test_imf_audit_detects_withholds_and_freezes() -> None:
-    """A programme country buying under a hard-line IMF is caught, loses a tranche, freezes."""
+def test_imf_review_withholds_the_scheduled_tranche() -> None:
+    """A programme country buying under a hard-line IMF fails its next review: that
+    review's tranche (undisbursed / reviews left) is withheld from its FX reserves."""
     over = {
-        "steps": 20,
+        "steps": 12,
         "rule.review_probability": 0.0,
         "imf.stance": 1.0,
         "imf.detection_probability": 1.0,
-        "imf.freeze_months": 6,
+        "imf.new_programme_rate": 0.0,
         "events": [{"date": "2025-07", "kind": "buy", "nation": "PAK", "btc": 1200, "months": 12}],
     }
     m = AdoptionModel(seed=1, overrides=over)
+    st, i = m.state, m.resolve_nation("PAK")
+    review, end, left0 = st.imf_next_review[i], st.imf_end[i], st.imf_undisbursed_usd[i]
+    tranche = left0 / ((end - review) // 6 + 1)
     m.run_model()
     pak = m.nation_frame().query("nation == 'PAK'").set_index("step")
-    assert pak.loc[1, "bought"] > 0  # bought in the first month, then caught
-    assert m.model_frame().set_index("step").loc[1, "imf_detections"] >= 1
-    # withheld tranche: reserves fall by the purchase and 5% of what is left
-    before = pak.loc[0, "reserves_usd"]
-    paid = pak.loc[1, "bought"] * m.model_frame().set_index("step").loc[1, "btc_price"]
-    assert pak.loc[1, "reserves_usd"] == pytest.approx((before - paid) * 0.95)
-    assert (pak.loc[2:7, "bought"] == 0).all()  # frozen for six months
-    assert pak.loc[8, "bought"] > 0  # the programme resumes
+    mf = m.model_frame().set_index("step")
+    assert (pak.loc[1:, "bought"] > 0).all()  # compliance is a choice: nothing freezes it
+    assert mf.loc[review, "imf_detections"] >= 1
+    paid = pak.loc[review, "bought"] * mf.loc[review, "btc_price"]
+    assert pak.loc[review, "reserves_usd"] == pytest.approx(
+        pak.loc[review - 1, "reserves_usd"] - paid - tranche
+    )
+    # the next review (six months on, still accumulating) fails too: an equal tranche,
+    # and after two failures in a row the programme goes off track
+    assert review + 6 <= 12
+    assert st.imf_lost_usd[i] == pytest.approx(2 * tranche)
+    assert st.imf_suspended[i] and not st.programme[i]
+    assert st.imf_lost_usd[i] <= st.imf_scheduled_usd[i]
     # with a neutral IMF nobody is ever caught
     calm = run(overrides={**over, "imf.stance": 0.0}, seed=1).model_frame
-    assert calm["imf_detections"].sum() == 0
+    assert calm["imf_detections"].sum() == 0 and calm["imf_withheld_usd"].sum() == 0
 
 
-def test_seized_asset_mandate_sells_everything_at_once() -> None:
+def test_seized_asset_mandate_sells_seized_coins_at_once() -> None:
     over = {
         "steps": 6,
         "rule.review_probability": 1.0,

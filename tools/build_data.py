@@ -22,6 +22,7 @@ Outputs
 ``centroid_distances_km.csv``  iso3_a, iso3_b, km
 ``blocs.csv``                  iso3, bloc, source
 ``quality.md``                 imputed values per field and the weakest nations
+``imf_programmes.toml``        rate, size and length of new IMF programmes (ODD 7.5)
 
 Every rule is documented in ``adoption_model/data/README.md``.
 """
@@ -136,6 +137,8 @@ FLAG_KINDS: dict[str, str] = {
     "inferred_from_seed_total": "imputed",
     "derived_from_imputed": "imputed",
     "weo_fallback": "fallback",
+    "schedule_projection": "imputed",
+    "curated_unverified": "override",
     "stale_pre2022": "stale",
     "seed_article_override": "override",
     "announced_allocation_override": "override",
@@ -422,36 +425,216 @@ def energy(master: pd.DataFrame, ember: pd.DataFrame, table: Table) -> None:
         cost[iso3] = Cell(value, 2025, "assumption_energy", flag)
 
 
+#: USD per SDR used to convert IMF amounts (the SDR was worth USD 1.33-1.37 over 2024-25;
+#: IMF SDR valuation). An assumption entry in sources.toml.
+USD_PER_SDR = 1.35
+#: Facilities with ex-post conditionality and money behind it: upper-credit-tranche GRA
+#: arrangements and PRGT loans. The FCL has no ex-post conditionality; the RSF's
+#: disbursements are tied to climate reform measures and reviewed with the underlying
+#: programme, so its amounts are left out; the PCI/PSI are non-financing.
+FINANCING_FACILITIES = {
+    "Stand-By Arrangements": "SBA",
+    "Extended Fund Facilities": "EFF",
+    "Precautionary and Liquidity Line Arrangements": "PLL",
+    "ECF": "ECF",
+    "SCF": "SCF",
+}
+#: Months between programme reviews (most EFF/ECF arrangements are reviewed semi-annually;
+#: a tranche is disbursed at approval and at each review, in equal parts).
+REVIEW_MONTHS = 6
+#: The window before the QFR date whose approvals give the rate of new programmes.
+HAZARD_WINDOW = (pd.Timestamp("2023-02-01"), pd.Timestamp("2024-01-31"))
+QFR_DATE = pd.Timestamp("2024-01-31")
+
+
+def _months(a: pd.Timestamp, b: pd.Timestamp) -> int:
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def tranche_months(start: pd.Timestamp, end: pd.Timestamp) -> list[int]:
+    """Month offsets from ``start`` of a programme's tranches: approval, then every review.
+
+    >>> tranche_months(pd.Timestamp("2024-09-25"), pd.Timestamp("2027-10-25"))
+    [0, 6, 12, 18, 24, 30, 36]
+    """
+    return list(range(0, _months(start, end) + 1, REVIEW_MONTHS))
+
+
+def _undisbursed(
+    start: pd.Timestamp, end: pd.Timestamp, left: float, anchor: pd.Timestamp
+) -> float:
+    """``left`` undisbursed at ``anchor``, spread in equal tranches over the later tranche
+    months; the part still undisbursed after the start month (``REFERENCE_DATE``)."""
+    months = [start + pd.DateOffset(months=k) for k in tranche_months(start, end)]
+    ref = REFERENCE_DATE.to_period("M")
+    after_anchor = [m for m in months if m.to_period("M") > anchor.to_period("M")]
+    after_ref = [m for m in after_anchor if m.to_period("M") > ref]
+    return left * len(after_ref) / len(after_anchor) if after_anchor else 0.0
+
+
+def _amount_usd(text: str) -> float:
+    """``~SDR 5.32bn (~USD 7bn)`` -> USD; the first amount given, SDR converted."""
+    m = re.search(r"(SDR|USD) ([\d.]+)\s*(bn|m)", text)
+    if not m:
+        raise ValueError(f"unparsed IMF programme size {text!r}")
+    value = float(m.group(2)) * (1e9 if m.group(3) == "bn" else 1e6)
+    return value * (USD_PER_SDR if m.group(1) == "SDR" else 1.0)
+
+
+def _financing_groups(arr: pd.DataFrame) -> pd.DataFrame:
+    """One row per nation and programme: blended arrangements (EFF + ECF with the same
+    dates) are one programme; facility names joined, amounts summed."""
+    fin = arr[arr.facility.isin(FINANCING_FACILITIES)].copy()
+    fin["short"] = fin.facility.map(FINANCING_FACILITIES)
+    return (
+        fin.groupby(["iso3", "arrangement_date", "expiration_date"], as_index=False)
+        .agg(
+            facility=("short", lambda x: "/".join(sorted(set(x)))),
+            committed_sdr_m=("amount_committed_sdr_m", "sum"),
+            undrawn_sdr_m=("undrawn_2024-01-31_sdr_m", "sum"),
+        )
+        .assign(
+            start=lambda d: pd.to_datetime(d.arrangement_date),
+            end=lambda d: pd.to_datetime(d.expiration_date),
+        )
+    )
+
+
+def imf_hazard(credit: pd.DataFrame, arr: pd.DataFrame) -> dict[str, Any]:
+    """The rate of new financing programmes, their size and length, from the QFR.
+
+    Rate: nation-level financing programmes approved in the twelve months to 31 January
+    2024 (``HAZARD_WINDOW``), divided by the nations at risk at the window's start (IMF
+    members with credit outstanding and no financing programme in force on 1 February
+    2023). Size (% of quota) and length (months): medians over every financing programme
+    in the QFR. Arrangements approved and expired inside the window are not in the QFR (a
+    small undercount).
+    """
+    groups = _financing_groups(arr)
+    quota = credit.set_index("iso3").quota_sdr_m
+    lo, hi = HAZARD_WINDOW
+    approved = groups[(groups.start >= lo) & (groups.start <= hi)]
+    in_force = set(groups[(groups.start < lo) & (groups.end >= lo)].iso3)
+    borrowers = set(credit[credit.total_imf_credit_outstanding_sdr_m > 0].iso3)
+    at_risk = borrowers - in_force
+    new = approved[approved.iso3.isin(at_risk)]
+    months = [_months(r.start, r.end) for r in groups.itertuples()]
+    pct = [100 * r.committed_sdr_m / quota[r.iso3] for r in groups.itertuples()]
+    return {
+        "new_programmes_in_window": int(new.iso3.nunique()),
+        "nations_at_risk": len(at_risk),
+        "rate_per_year": round(new.iso3.nunique() / len(at_risk), 6),
+        "size_pct_quota_median": round(float(np.median(pct)), 6),
+        "months_median": int(np.median(months)),
+        "window": f"{lo.date()}..{hi.date()}",
+        "usd_per_sdr": USD_PER_SDR,
+        "review_months": REVIEW_MONTHS,
+    }
+
+
 def imf(
     master: pd.DataFrame, credit: pd.DataFrame, arr: pd.DataFrame, upd: pd.DataFrame, table: Table
 ) -> None:
-    """IMF membership, credit outstanding (% of quota) and active programme at the start."""
+    """IMF membership, credit, quota and the programme in force at the start month.
+
+    A nation's programme is its financing arrangement in force on ``REFERENCE_DATE`` (the
+    QFR's, replaced by a later curated one); its undisbursed amount at the start is what
+    the equal-tranche schedule leaves after the start month (from the QFR's undrawn amount
+    on 31 January 2024, or the curated size). Non-financing instruments (Paraguay's PCI)
+    are recorded with ``imf_financing`` false and no money.
+    """
     credit = credit.set_index("iso3")
-    active: dict[str, Cell] = {}
-    for r in arr.itertuples():
-        if r.facility == "Flexible Credit Line Arrangements":
-            continue  # no ex-post conditionality: not a programme that constrains policy
-        start, end = pd.Timestamp(r.arrangement_date), pd.Timestamp(r.expiration_date)
-        if start <= REFERENCE_DATE <= end:
-            active[r.iso3] = Cell(True, 2024, "imf_qfr_2024_01")
+    prog: dict[str, dict[str, Cell]] = {}
+
+    def put(iso3: str, year: int, src: str, flag: str, **values: Any) -> None:
+        prog[iso3] = {k: Cell(v, year, src, flag) for k, v in values.items()}
+
+    groups = _financing_groups(arr)
+    for r in groups.sort_values("start").itertuples():
+        if r.start <= REFERENCE_DATE <= r.end:
+            left = _undisbursed(r.start, r.end, r.undrawn_sdr_m * 1e6 * USD_PER_SDR, QFR_DATE)
+            put(
+                r.iso3,
+                2024,
+                "imf_qfr_2024_01",
+                "schedule_projection",
+                imf_facility=r.facility,
+                imf_financing=True,
+                imf_programme_start=r.start.strftime("%Y-%m"),
+                imf_programme_end=r.end.strftime("%Y-%m"),
+                imf_programme_usd=round6(r.committed_sdr_m * 1e6 * USD_PER_SDR),
+                imf_undisbursed_usd=round6(left),
+            )
     for r in upd.itertuples():
         start, end = _update_window(r.approval_date, r.duration)
-        if start <= REFERENCE_DATE <= end:
-            active[r.iso3] = Cell(True, start.year, "imf_updates_curated")
+        facility = str(r.facility)
+        if not (start <= REFERENCE_DATE <= end) or facility == "RSF":
+            continue  # RSF amounts are left out (see FINANCING_FACILITIES)
+        flag = "curated_unverified"
+        if facility.startswith("PCI"):  # non-financing: no money, no disbursement reviews
+            put(
+                r.iso3,
+                start.year,
+                "imf_updates_curated",
+                flag,
+                imf_facility="PCI",
+                imf_financing=False,
+                imf_programme_start=start.strftime("%Y-%m"),
+                imf_programme_end=end.strftime("%Y-%m"),
+                imf_programme_usd=0.0,
+                imf_undisbursed_usd=0.0,
+            )
+            continue
+        if r.iso3 in prog and "ongoing" in str(r.note):
+            continue  # the QFR row is the same arrangement, with its amounts
+        size = _amount_usd(str(r.size))
+        if "augmentation" in facility:  # the QFR arrangement, with a larger total
+            base = groups[(groups.iso3 == r.iso3) & (groups.end >= REFERENCE_DATE)].iloc[-1]
+            drawn = (base.committed_sdr_m - base.undrawn_sdr_m) * 1e6 * USD_PER_SDR
+            start, end = base.start, base.end
+            left = _undisbursed(start, end, max(size - drawn, 0.0), QFR_DATE)
+            name = base.facility
+        else:
+            left = _undisbursed(start, end, size, start - pd.DateOffset(months=1))
+            name = facility.split()[0]
+        put(
+            r.iso3,
+            start.year,
+            "imf_updates_curated",
+            flag,
+            imf_facility=name,
+            imf_financing=True,
+            imf_programme_start=start.strftime("%Y-%m"),
+            imf_programme_end=end.strftime("%Y-%m"),
+            imf_programme_usd=round6(size),
+            imf_undisbursed_usd=round6(left),
+        )
+    none = {
+        "imf_facility": "",
+        "imf_financing": False,
+        "imf_programme_start": "",
+        "imf_programme_end": "",
+        "imf_programme_usd": 0.0,
+        "imf_undisbursed_usd": 0.0,
+    }
     for iso3 in master.index:
         if iso3 in credit.index:
             table["imf_member"][iso3] = Cell(True, 2024, "imf_qfr_2024_01")
             pct = float(credit.at[iso3, "credit_pct_of_quota"])
             table["imf_credit_pct_quota"][iso3] = Cell(pct, 2024, "imf_qfr_2024_01")
-            table["imf_programme_active"][iso3] = active.get(
-                iso3, Cell(False, 2024, "imf_qfr_2024_01")
+            quota = round6(float(credit.at[iso3, "quota_sdr_m"]) * 1e6 * USD_PER_SDR)
+            table["imf_quota_usd"][iso3] = Cell(quota, 2024, "imf_qfr_2024_01")
+            cells = prog.get(iso3) or {k: Cell(v, 2024, "imf_qfr_2024_01") for k, v in none.items()}
+            for field, cell in cells.items():
+                table[field][iso3] = cell
+            fin = cells["imf_financing"]
+            table["imf_programme_active"][iso3] = Cell(
+                bool(fin.value), fin.year, fin.source_id, fin.imputation
             )
         else:
-            for field, value in (
-                ("imf_member", False),
-                ("imf_credit_pct_quota", 0.0),
-                ("imf_programme_active", False),
-            ):
+            values = {**none, "imf_member": False, "imf_credit_pct_quota": 0.0}
+            values.update(imf_quota_usd=0.0, imf_programme_active=False)
+            for field, value in values.items():
                 table[field][iso3] = Cell(value, 2024, "imf_qfr_2024_01", "not_member")
 
 
@@ -670,6 +853,12 @@ def sources_registry() -> dict[str, Any]:
         "rule_pak_idle_coal": "Pakistan, idle coal capacity (seed article 002): fuel-only "
         f"cost USD {COST_PAK_IDLE_COAL:g}/MWh.",
         "not_member": "Not an IMF member: not a member, zero credit, no programme.",
+        "schedule_projection": "IMF programme in force on the start date; its undisbursed "
+        "amount at the start month spreads the QFR's undrawn amount (31 January 2024) in "
+        f"equal tranches over the reviews every {REVIEW_MONTHS} months to its end date.",
+        "curated_unverified": "IMF programme from the hand-curated updates after January "
+        "2024 (IMF press releases, not a dataset; verify): size as stated (SDR at "
+        f"USD {USD_PER_SDR:g}), equal tranches at approval and every {REVIEW_MONTHS} months.",
         "not_in_seed_list": "Not in the seed holdings table: zero holdings.",
     }
     return {
@@ -762,12 +951,22 @@ def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
     debt(master, weo, table)
     imports_and_reserves(master, wdi, table)
     energy(master, ember, table)
+    credit = read(source, "imf_credit_outstanding_2024-01-31.csv")
+    arrangements = read(source, "imf_arrangements_2024-01-31.csv")
     imf(
         master,
-        read(source, "imf_credit_outstanding_2024-01-31.csv"),
-        read(source, "imf_arrangements_2024-01-31.csv"),
+        credit,
+        arrangements,
         read(source, "imf_program_updates_post2024-01_curated.csv"),
         table,
+    )
+    hazard = imf_hazard(credit, arrangements)
+    (out / "imf_programmes.toml").write_bytes(
+        (
+            "# Generated by python tools/build_data.py from the IMF QFR of 31 January 2024; "
+            "do not edit.\n# The defaults of the scenario's imf.new_programme_* keys "
+            "(docs/ODD.md 7.5).\n" + tomli_w.dumps({"new_programmes": hazard})
+        ).encode()
     )
     bitcoin(
         master,

@@ -73,7 +73,9 @@ class _PanelView:
             mining=rows.state_mining.to_numpy(bool),
             selling=rows.state_selling.to_numpy(bool),
             no_sell=rows.no_sell_pledge.to_numpy(bool),
-            freeze_until=np.zeros(len(rows), dtype=np.int64),  # no IMF freeze observed
+            # the sale law's term reads seized coins; the one mandate in the panel is
+            # Germany's, whose coins were all seized
+            seized_btc=rows.holdings_btc.to_numpy(float),
         )
         first = rows.iloc[0]
         price = float(first.btc_price_usd)
@@ -105,6 +107,9 @@ class _PanelView:
                 sc.imf.exposure_full_at_pct_quota,
                 sc.imf.programme_floor,
             ),
+            # the panel has no programme schedules: the expected withheld tranche is not
+            # observed, so the IMF term is stance x exposure alone
+            imf_at_risk=np.zeros(len(rows)),
         )
 
     def __getattr__(self, name: str) -> Any:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
+import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +31,15 @@ DATA_DIR: Path = Path(__file__).resolve().parent
 CHECKSUMS = "SHA256SUMS"
 _FIX = "reinstall adoption-model, or in a checkout rebuild with python tools/build_data.py"
 
-__all__ = ["CHECKSUMS", "DATA_DIR", "load_blocs", "load_borders", "load_distances", "verify"]
+__all__ = [
+    "CHECKSUMS",
+    "DATA_DIR",
+    "imf_programme_defaults",
+    "load_blocs",
+    "load_borders",
+    "load_distances",
+    "verify",
+]
 
 
 def verify(path: str | Path) -> Path:
@@ -136,3 +147,15 @@ def load_blocs() -> pd.DataFrame:
     """
     frame = _read("blocs.csv", {"iso3": str, "bloc": str, "source": str})
     return frame[["iso3", "bloc"]].reset_index(drop=True)
+
+
+@cache
+def imf_programme_defaults() -> dict[str, Any]:
+    """Rate, size and length of new IMF programmes from the QFR (``imf_programmes.toml``).
+
+    >>> d = imf_programme_defaults()
+    >>> 0 < d["rate_per_year"] < 1, d["review_months"]
+    (True, 6)
+    """
+    with (DATA_DIR / "imf_programmes.toml").open("rb") as fh:
+        return dict(tomllib.load(fh)["new_programmes"])

@@ -104,18 +104,18 @@ def logit_inputs(
     st: NationState, sel: Sel, peer: np.ndarray, sig: Signals, allocation_share: float
 ) -> LogitInputs:
     """The inputs of nations ``sel`` (docs/ODD.md 7.2, the table of terms; availability)."""
-    frozen = sig.t < st.freeze_until[sel]
+    at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
     return LogitInputs(
         fx_stress=fx_stress(st.reserves_usd[sel], st.imports_usd_month[sel]),
         debt_stress=debt_stress(st.debt_pct_gdp[sel]),
         peer=peer,
         world_share=sig.world_share,
         momentum=sig.momentum,
-        imf_pressure=sig.imf_stance * sig.exposure[sel],
+        imf_pressure=sig.imf_stance * sig.exposure[sel] + at_risk,
         margin=margin(sig.revenue_mwh, st.energy_cost_usd_mwh[sel]),
         gain=unrealised_gain(st.holdings[sel], st.cost_basis_usd[sel], sig.price),
-        mandate=st.seized_mandate[sel].astype(float),
-        can_adopt=~st.reserve[sel] & ~st.selling[sel] & ~frozen,
+        mandate=(st.seized_mandate[sel] & (st.seized_btc[sel] > 0)).astype(float),
+        can_adopt=~st.reserve[sel] & ~st.selling[sel],
         can_mine=~st.mining[sel] & (st.energy_surplus_mw[sel] * allocation_share > 0),
         can_sell=(st.holdings[sel] > 0) & ~st.no_sell[sel] & ~st.selling[sel],
     )
@@ -279,7 +279,7 @@ class Rule:
     def __init__(self, n: int) -> None:
         self.n = n
         zeros = np.zeros(n)
-        self.u_review = self.u_choice = self.u_audit = zeros
+        self.u_review = self.u_choice = self.u_audit = self.u_imf = zeros
         self.terms = np.zeros((n, 3, len(TERMS)))
         self.util = np.zeros((n, 3))
         self.probs = np.zeros((n, 4))
@@ -315,7 +315,8 @@ class Rule:
 class Logit(Rule):
     """The default rule: a monthly review, then a multinomial-logit choice (7.2).
 
-    Draws a ``(3, n)`` block of uniforms a step: review, choice and the IMF audit (7.5).
+    Draws a ``(4, n)`` block of uniforms a step: review, choice, the IMF review and the
+    IMF's new-programme hazard (7.5).
     It always runs to the horizon.
     """
 
@@ -323,7 +324,7 @@ class Logit(Rule):
     classic = False
 
     def draw(self, rng: np.random.Generator) -> None:
-        self.u_review, self.u_choice, self.u_audit = rng.random((3, self.n))
+        self.u_review, self.u_choice, self.u_audit, self.u_imf = rng.random((4, self.n))
 
     def decide(self, sc, st, sel, peer, sig, counts=None):
         r = sc.rule
@@ -429,18 +430,23 @@ def commit(st: NationState, action: np.ndarray, t: int, sc: Scenario) -> None:
     """Every nation switches policy to its chosen action at once (vectorised)."""
     if not action.any():  # everybody holds: nothing to switch
         return
-    ad, mn = sc.adoption, sc.mining
-    st.start_reserve(np.flatnonzero(action == ADOPT), t, ad.target_share, ad.purchase_months)
+    mn = sc.mining
+    st.start_reserve(np.flatnonzero(action == ADOPT), t)
     mine = np.flatnonzero(action == MINE)
     st.start_mining(mine, t, mn.allocation_share * st.energy_surplus_mw[mine])
-    st.start_sale(np.flatnonzero(action == SELL), t, sc.selling.months)
+    sell = action == SELL
+    law = st.seized_mandate & (st.seized_btc > 0)  # the law applies to seized coins only
+    st.start_seized_sale(np.flatnonzero(sell & law), t)
+    st.start_sale(np.flatnonzero(sell & ~law), t, sc.selling.months)
 
 
 def commit_one(st: NationState, i: int, action: int, t: int, sc: Scenario) -> None:
     """Scalar reference of :func:`commit`: nation ``i`` switches to ``action``."""
     if action == ADOPT:
-        st.start_reserve(i, t, sc.adoption.target_share, sc.adoption.purchase_months)
+        st.start_reserve(i, t)
     elif action == MINE:
         st.start_mining(i, t, sc.mining.allocation_share * st.energy_surplus_mw[i])
+    elif action == SELL and st.seized_mandate[i] and st.seized_btc[i] > 0:
+        st.start_seized_sale(i, t)
     elif action == SELL:
         st.start_sale(i, t, sc.selling.months)

@@ -86,8 +86,7 @@ def fire(model: EventTarget, events: list[Event]) -> bool:
 
 
 def _adopt(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
-    ad = model.live.adoption
-    model.state.start_reserve(idx, model.steps, ad.target_share, ad.purchase_months)
+    model.state.start_reserve(idx, model.steps)
 
 
 def _mine(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
