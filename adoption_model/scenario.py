@@ -892,8 +892,8 @@ def format_validation_error(
     validation errors in the package.
     """
     root = Scenario if root is None else root
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    err = _first_error(exc)
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
     path = _format_loc(loc, root.__name__.lower())
     if prefix:
         path = f"{prefix}.{path}" if loc else prefix
@@ -909,8 +909,11 @@ def format_validation_error(
         hint = did_you_mean(str(given), expected).replace("; did you mean ", "")
         hint = f" (did you mean {hint.rstrip('?')!r}?)" if hint else ""
         msg = f"{path}: {given!r} is not one of {', '.join(expected)}{hint}"
+    elif kind == "string_pattern_mismatch" and "0[1-9]" in str(err.get("ctx", {})):
+        msg = f"{path}: {_short(given)} is not a month; write it as YYYY-MM, for example '2025-06'"
     elif kind == "string_pattern_mismatch":
-        msg = f"{path}: {given!r} is not a month; write it as YYYY-MM, for example '2025-06'"
+        pattern = err.get("ctx", {}).get("pattern", "")
+        msg = f"{path}: {_short(given)} may not hold these characters (allowed: {pattern})"
     elif kind in ("int_type", "int_from_float") and isinstance(given, float):
         msg = f"{path}: expected a whole number, got {given!r}"
     elif kind in ("int_type", "float_type", "bool_type", "string_type"):
@@ -929,6 +932,27 @@ def format_validation_error(
             msg = f"{path}: {text}{shown}"
     where = f" in {source}" if source else ""
     return f"{msg}{where}".replace("\n", " ")
+
+
+_UNION_TAGS = {"bool", "int", "float", "str", "none", "constrained-str", "constrained-int"}
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Is ``part`` of an error location the name of a union member, not a key?"""
+    return isinstance(part, str) and ("[" in part or part in _UNION_TAGS)
+
+
+def _first_error(exc: ValidationError) -> Any:
+    """The error to report: for a union, a constraint (finite, range) beats a type mismatch."""
+    errors = exc.errors()
+    first = errors[0]
+    if first["type"].endswith("_type"):
+        base = [p for p in first["loc"] if not _is_union_tag(p)]
+        for err in errors[1:]:
+            same = [p for p in err["loc"] if not _is_union_tag(p)] == base
+            if same and not err["type"].endswith("_type"):
+                return err
+    return first
 
 
 def _short(value: Any, limit: int = 60) -> str:
