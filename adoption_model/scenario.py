@@ -813,6 +813,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise InputError(f"--set value {text[:30]!r}...: nested too deeply") from None
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -976,17 +978,24 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file; unreadable or malformed files raise a one-line InputError."""
+    """Read a TOML file; unreadable or malformed files raise a one-line InputError.
+
+    The file must be a regular file of at most :data:`adoption_model.fileio.MAX_INPUT_BYTES`
+    (a FIFO, a device such as ``/dev/zero`` or a directory is refused without reading),
+    in UTF-8 with or without a byte-order mark, nested at most
+    :data:`~adoption_model.fileio.MAX_NESTING` levels deep.
+    """
+    from adoption_model.fileio import check_nesting, read_user_text
+
+    text = read_user_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to read; flatten the file") from None
+    check_nesting(data, str(path))
+    return data
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from adoption_model.errors import InputError
+from adoption_model.guards import child_preexec
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -91,8 +92,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"students: http://{socket.gethostname()}:{args.port}/ (or this machine's IP address)"
         )
-    proc = subprocess.Popen(
-        server_command(args.host, args.port), env=server_env(args.scenario, assets_dir, args.seed)
+    proc = subprocess.Popen(  # the server dies with this command, even after kill -9
+        server_command(args.host, args.port),
+        env=server_env(args.scenario, assets_dir, args.seed),
+        preexec_fn=child_preexec(),
     )
     try:
         return proc.wait()
