@@ -922,6 +922,12 @@ def format_validation_error(
         want = {"int_type": "a whole number", "float_type": "a number",
                 "bool_type": "true or false", "string_type": "a string"}[kind]  # fmt: skip
         msg = f"{path}: expected {want}, got {_short(given)} ({type(given).__name__})"
+    elif kind in _RANGE_ERRORS:
+        bound = next(iter(err.get("ctx", {}).values()), "?")
+        where = _range_of(root, loc)
+        msg = f"{path}: {_short(given)} is out of range; must be {_RANGE_ERRORS[kind]} {bound}" + (
+            f" (range {where})" if where else ""
+        )
     elif kind == "finite_number":
         msg = f"{path}: must be a finite number, got {_short(given)}"
     else:
@@ -934,6 +940,38 @@ def format_validation_error(
             msg = f"{path}: {text}{shown}"
     where = f" in {source}" if source else ""
     return f"{msg}{where}".replace("\n", " ")
+
+
+_RANGE_ERRORS = {
+    "greater_than_equal": ">=",
+    "greater_than": ">",
+    "less_than_equal": "<=",
+    "less_than": "<",
+}
+
+
+def _range_of(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The documented range of the field at ``loc`` (from its description), or ""."""
+    if not loc or isinstance(loc[-1], int):
+        return ""
+    parent: Any = root
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = parent.model_fields.get(part) if isinstance(parent, type) else None
+        if field is None:
+            return ""
+        ann = field.annotation
+        parent = next(
+            (c for c in (ann, *get_args(ann)) if isinstance(c, type) and issubclass(c, BaseModel)),
+            None,
+        )
+        if parent is None:
+            return ""
+    field = parent.model_fields.get(str(loc[-1])) if isinstance(parent, type) else None
+    text = (field.description or "") if field is not None else ""
+    m = re.search(r"range ([\[(][^;]*[\])])", text)
+    return m.group(1) if m else ""
 
 
 _UNION_TAGS = {"bool", "int", "float", "str", "none", "constrained-str", "constrained-int"}
