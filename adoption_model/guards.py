@@ -64,10 +64,17 @@ def _quantities(model: Any) -> dict[str, float]:
 
 def check_finite(model: Any) -> None:
     """Raise a one-line InputError if a price, stock or flow of ``model`` is not finite."""
-    values = _quantities(model)
-    if math.isfinite(sum(values.values())):
+    w = model.world
+    total = w.price + w.supply + w.network_hashrate_th + w.efficiency_j_per_th
+    if not model.classic:  # NaN or inf in any nation shows in its array's sum
+        st = model.state
+        total += (
+            st.holdings.sum() + st.reserves_usd.sum() + st.mining_mw.sum()
+            + st.bought.sum() + st.mined.sum() + st.sold.sum()
+        )  # fmt: skip
+    if math.isfinite(total):
         return
-    for name, value in values.items():
+    for name, value in _quantities(model).items():
         if not math.isfinite(value):
             _fail(model, name, f"became {value}")
     _fail(model, "btc_price", "left the floating-point range")  # finite parts, infinite sum
