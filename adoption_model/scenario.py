@@ -914,8 +914,8 @@ def format_validation_error(
     elif kind == "string_pattern_mismatch" and "0[1-9]" in str(err.get("ctx", {})):
         msg = f"{path}: {_short(given)} is not a month; write it as YYYY-MM, for example '2025-06'"
     elif kind == "string_pattern_mismatch":
-        pattern = err.get("ctx", {}).get("pattern", "")
-        msg = f"{path}: {_short(given)} may not hold these characters (allowed: {pattern})"
+        rule = _description_of(root, loc) or f"must match {err.get('ctx', {}).get('pattern', '')}"
+        msg = f"{path}: {_short(given)} is not allowed ({rule})"
     elif kind in ("int_type", "int_from_float") and isinstance(given, float):
         msg = f"{path}: expected a whole number, got {given!r}"
     elif kind in ("int_type", "float_type", "bool_type", "string_type"):
@@ -952,6 +952,12 @@ _RANGE_ERRORS = {
 
 def _range_of(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     """The documented range of the field at ``loc`` (from its description), or ""."""
+    m = re.search(r"range ([\[(][^;]*[\])])", _description_of(root, loc))
+    return m.group(1) if m else ""
+
+
+def _description_of(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The description of the field at ``loc``, or ""."""
     if not loc or isinstance(loc[-1], int):
         return ""
     parent: Any = root
@@ -969,9 +975,7 @@ def _range_of(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         if parent is None:
             return ""
     field = parent.model_fields.get(str(loc[-1])) if isinstance(parent, type) else None
-    text = (field.description or "") if field is not None else ""
-    m = re.search(r"range ([\[(][^;]*[\])])", text)
-    return m.group(1) if m else ""
+    return (field.description or "") if field is not None else ""
 
 
 _UNION_TAGS = {"bool", "int", "float", "str", "none", "constrained-str", "constrained-int"}

@@ -65,7 +65,7 @@ RUN_COLUMNS = (
     "run_id", "scenario", "point", "replicate", "seed", "status", "error", "steps_run",
     "duration_s", "host",
 )  # fmt: skip
-_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$"
+_NAME = r"^[^/\\\x00-\x1f\x7f]+$"  # no path separators or control characters
 _OUTCOME_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
@@ -166,7 +166,7 @@ class Experiment(_Strict):
         min_length=1,
         max_length=100,
         pattern=_NAME,
-        description="letters, digits and _ . + - (it names results/<name>; no / or ..)",
+        description="names results/<name>: no / or \\, no control characters, not . or ..",
     )
     description: str = Field("", max_length=20_000)
     base: Annotated[str, Field(max_length=4096)] | dict[str, Any] = "baseline"
