@@ -1,12 +1,13 @@
 """Guards: a run that would go non-finite stops with one line; children die with their parent.
 
-:func:`checked_step` wraps the model's ``step``. After every step it looks at a dozen
-model-level numbers (the price, supply, hashrate and the sums of every nation's holdings,
+:func:`checked_step` wraps the model's ``step``. After every step it reads the row the
+recorder has just written (price, supply, hashrate and the sums of every nation's holdings,
 reserves, mining and this month's flows: a NaN or infinity in any nation shows up in its
-sum) and, if one is not finite, or the step raised an arithmetic error (``math.exp``
-overflows with an ``OverflowError``), raises :class:`~adoption_model.errors.InputError`
-naming the step, the quantity and the parameters that drive it. The check costs a few
-microseconds a step (``benchmarks/guards.py`` prints the ratio to an unguarded step).
+sum) and the fleet efficiency. If one is not finite, or the step raised an arithmetic error
+(``math.exp`` overflows with an ``OverflowError``), it raises
+:class:`~adoption_model.errors.InputError` naming the step, the quantity and the parameters
+that drive it. The check costs about a microsecond a step (``benchmarks/bench_guards.py``
+prints its share of a step).
 
 :func:`die_with_parent` asks Linux to kill the calling process when its parent dies
 (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), so worker processes and servers started by a
@@ -26,52 +27,43 @@ from typing import Any
 
 from adoption_model.errors import InputError
 
-#: quantity -> the parameters that drive it (named in the error).
+#: recorded quantity -> the parameters that drive it (named in the error).
 DRIVERS: dict[str, str] = {
     "btc_price": "price.drift, price.volatility, price.kappa or a price_shock event",
     "supply_btc": "mining.subsidy_btc or mining.blocks_per_month",
-    "network_hashrate": "mining.hashrate_growth",
-    "fleet_efficiency": "mining.efficiency_improvement",
-    "holdings": "adoption.target_share, buy events (btc) or the price",
-    "fx_reserves": "adoption.target_share, imf.tranche_share_of_reserves or the price",
+    "network_hashrate_ehs": "mining.hashrate_growth",
+    "btc_sovereign": "adoption.target_share, buy events (btc) or the price",
+    "fx_reserves_usd": "adoption.target_share, imf.tranche_share_of_reserves or the price",
     "mining_mw": "mine or energy events (mw)",
     "btc_bought": "adoption.target_share, adoption.purchase_months or buy events",
     "btc_mined": "mining parameters or the price",
     "btc_sold": "selling.months or sell events",
+    "fleet_efficiency_j_per_th": "mining.efficiency_improvement",
 }
+#: Columns of the model frame the guard checks (the recorder has just summed the nations).
+RECORDED = tuple(k for k in DRIVERS if k != "fleet_efficiency_j_per_th")
 
 _ARITHMETIC = (OverflowError, ZeroDivisionError, FloatingPointError)
 
 
 def _quantities(model: Any) -> dict[str, float]:
-    w = model.world
-    out = {
-        "btc_price": w.price,
-        "supply_btc": w.supply,
-        "network_hashrate": w.network_hashrate_th,
-        "fleet_efficiency": w.efficiency_j_per_th,
-    }
-    if not model.classic:
-        st = model.state
-        out["holdings"] = st.holdings.sum()
-        out["fx_reserves"] = st.reserves_usd.sum()
-        out["mining_mw"] = st.mining_mw.sum()
-        out["btc_bought"] = st.bought.sum()
-        out["btc_mined"] = st.mined.sum()
-        out["btc_sold"] = st.sold.sum()
+    """This step's recorded totals (a NaN or inf in any nation shows in its sum)."""
+    rec, w = model.recorder, model.world
+    i = rec.rows - 1
+    out = {c: float(rec.model[c][i]) for c in RECORDED}
+    out["fleet_efficiency_j_per_th"] = w.efficiency_j_per_th
     return out
 
 
 def check_finite(model: Any) -> None:
-    """Raise a one-line InputError if a price, stock or flow of ``model`` is not finite."""
-    w = model.world
-    total = w.price + w.supply + w.network_hashrate_th + w.efficiency_j_per_th
-    if not model.classic:  # NaN or inf in any nation shows in its array's sum
-        st = model.state
-        total += (
-            st.holdings.sum() + st.reserves_usd.sum() + st.mining_mw.sum()
-            + st.bought.sum() + st.mined.sum() + st.sold.sum()
-        )  # fmt: skip
+    """Raise a one-line InputError if a recorded price, stock or flow of ``model`` is not finite.
+
+    Reads the row the recorder has just written: about ten numbers, a microsecond or two.
+    """
+    r, i = model.recorder.model, model.recorder.rows - 1
+    total = model.world.efficiency_j_per_th
+    for c in RECORDED:
+        total += r[c][i]
     if math.isfinite(total):
         return
     for name, value in _quantities(model).items():
@@ -115,7 +107,7 @@ def _fail_arith(model: Any, exc: BaseException) -> None:
     date = getattr(getattr(model, "world", None), "date", "?")
     raise InputError(
         f"step {step} ({date}): arithmetic {type(exc).__name__} ({exc}); the price or mining "
-        f"parameters ({DRIVERS['btc_price']}; {DRIVERS['network_hashrate']}) are too extreme "
+        f"parameters ({DRIVERS['btc_price']}; {DRIVERS['network_hashrate_ehs']}) are too extreme "
         "for this run; lower them or the number of steps"
     ) from None
 
