@@ -716,6 +716,18 @@ def _no_node_numbers(keys: list[str | int], where: str) -> None:
             )
 
 
+def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted leaf key of ``model`` (for 'did you mean' on a set event's key)."""
+    out: list[str] = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.extend(_leaf_keys(ann, f"{prefix}{name}."))
+        else:
+            out.append(f"{prefix}{name}")
+    return out
+
+
 def _check_set_value(probe: Scenario, ev: Event, i: int) -> None:
     """Apply a 'set' event to a copy of the scenario now, so a bad key or value fails at load."""
     key = ev.key or ""
@@ -724,7 +736,7 @@ def _check_set_value(probe: Scenario, ev: Event, i: int) -> None:
     for depth, part in enumerate(parts):
         fields = type(node).model_fields if isinstance(node, BaseModel) else {}
         if part not in fields:
-            hint = did_you_mean(key, _all_keys(Scenario))
+            hint = did_you_mean(key, _leaf_keys(Scenario))
             raise ValueError(f"events[{i}].key: {key!r} is not a scenario key{hint}")
         if depth < len(parts) - 1:
             node = getattr(node, part)
