@@ -166,7 +166,7 @@ class LayerWeights(BaseModel):
     >>> as_layer_weights({"border": -1})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    adoption_model.errors.InputError: network.layers.border: Input should be greater than ...
+    adoption_model.errors.InputError: network.layers.border: -1 is out of range; must be >= 0.0
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
