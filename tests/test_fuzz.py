@@ -107,7 +107,11 @@ NOT_NUMBERS = st.one_of(
 NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
 
 
-def bad_value(ann: Any, meta: list[Any]) -> st.SearchStrategy[Any]:
+#: Integer keys that accept whole floats on purpose (1.0 for 1): the layer settings.
+WHOLE_FLOATS_OK = ("network.layers.",)
+
+
+def bad_value(ann: Any, meta: list[Any], key: str = "") -> st.SearchStrategy[Any]:
     """Values that the field must refuse."""
     base = _base_type(ann)
     b = _bounds(meta)
@@ -121,12 +125,10 @@ def bad_value(ann: Any, meta: list[Any]) -> st.SearchStrategy[Any]:
             options.append(st.floats(-1e300, lo, exclude_max=True).filter(lambda v: v < lo))
         return st.one_of(*options)
     if base is int:
-        options = [
-            st.booleans(),
-            st.text(max_size=8),
-            st.floats(-1e6, 1e6, allow_nan=False),
-            NON_FINITE,
-        ]
+        floats = st.floats(-1e6, 1e6, allow_nan=False)
+        if key.startswith(WHOLE_FLOATS_OK):
+            floats = floats.filter(lambda v: not v.is_integer())
+        options = [st.booleans(), st.text(max_size=8), floats, NON_FINITE]
         if "le" in b:
             options.append(st.integers(int(b["le"]) + 1, 10**40))
         if "ge" in b:
@@ -149,7 +151,7 @@ def bad_value(ann: Any, meta: list[Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def scenario_mutation(draw: st.DrawFn) -> tuple[str, Any]:
     key, ann, meta = draw(st.sampled_from(LEAVES))
-    value = draw(bad_value(ann, meta))
+    value = draw(bad_value(ann, meta, key))
     if isinstance(value, list) and any(v is None for v in value):
         value = [1, "x"]  # TOML cannot write None; a mixed list is just as wrong
     return key, value
