@@ -33,7 +33,7 @@ DRIVERS: dict[str, str] = {
     "supply_btc": "mining.subsidy_btc or mining.blocks_per_month",
     "network_hashrate_ehs": "mining.hashrate_growth",
     "btc_sovereign": "adoption.target_share, buy events (btc) or the price",
-    "fx_reserves_usd": "adoption.target_share, imf.tranche_share_of_reserves or the price",
+    "fx_reserves_usd": "adoption.target_share, IMF programmes (imf.*) or the price",
     "mining_mw": "mine or energy events (mw)",
     "btc_bought": "adoption.target_share, adoption.purchase_months or buy events",
     "btc_mined": "mining parameters or the price",

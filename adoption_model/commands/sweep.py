@@ -223,7 +223,7 @@ MAX_WORKERS = 1024
 def sweep_estimate(exp) -> budget.Estimate:  # noqa: ANN001 - an Experiment
     """Time, memory and disk of a whole experiment (from its size, nothing is drawn)."""
     sc = exp.base_scenario()
-    runs = exp.design_size() * exp.replications
+    runs = exp.run_count()
     one = budget.estimate_run(sc, keep_nations=exp.store.nations)
     steps_bytes = (sc.steps + 1) * 120 if exp.store.steps else 0.0
     table = runs * (len(exp.factors) + len(exp.outcomes) + 8) * 8.0  # the run table
