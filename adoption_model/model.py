@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adoption_model import mesa_compat, network
+from adoption_model import guards, mesa_compat, network
 from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
@@ -198,6 +198,7 @@ class AdoptionModel(mesa_compat.Model):
         """The current month, ``YYYY-MM``."""
         return self.world.date
 
+    @guards.checked_step  # a non-finite price, stock or flow stops the run with one line
     def step(self) -> None:
         """Advance one month (Mesa increments ``self.steps`` before this runs)."""
         if self.steps > self.recorder.capacity():

@@ -50,7 +50,7 @@ def test_empty_file_is_the_baseline(tmp_path: Path) -> None:
             "(did you mean 'threshold'?)",
         ),
         ({"rule.coef.a_per": 1}, "rule.coef.a_per: unknown key; did you mean a_peer"),
-        ({"steps": -3}, "steps: Input should be greater than or equal to 0"),
+        ({"steps": -3}, "steps: -3 is out of range; must be >= 0 (range [0, 100000])"),
         ({"start": "June 2025"}, "start: 'June 2025' is not a month; write it as YYYY-MM"),
         ({"network.layers.border": -1}, "network.layers.border"),
         (

@@ -53,6 +53,7 @@ from adoption_model.experiments.design import run_table
 from adoption_model.experiments.outcomes import evaluate_outcomes
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.experiments.store import ResultStore
+from adoption_model.guards import die_with_parent
 
 BACKENDS = ("serial", "processes", "dask", "slurm")
 MAX_ATTEMPTS = 3
@@ -161,7 +162,12 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
     ctx = mp.get_context("spawn")
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(  # workers die with this process, even after kill -9
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         inflight: dict[Any, dict[str, Any]] = {}
         broken = False
         try:
@@ -217,7 +223,7 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
     else:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
         )  # fmt: skip
         client = Client(cluster)
     try:
