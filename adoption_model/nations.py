@@ -284,6 +284,34 @@ def load_nations(path: str | Path | None = None) -> pd.DataFrame:
     return _read_validated(resolved)
 
 
+#: Dated changes of the nation table after the start month (sanctions, crypto bans).
+DATED_CHANGES_CSV = DATA_DIR / "dated_changes.csv"
+_CHANGE_FIELDS = ("sanctions_exposure", "crypto_absolute_ban", "crypto_mining_ban")
+
+
+@functools.lru_cache(maxsize=1)
+def _load_changes() -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(DATED_CHANGES_CSV, dtype=str, keep_default_na=False, na_values=[])
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputError(f"{DATED_CHANGES_CSV}: unreadable ({exc}); {_FIX}") from None
+    for k, row in enumerate(frame.itertuples(), start=2):
+        if row.field not in _CHANGE_FIELDS or not _MONTH.match(row.date) or not row.date:
+            raise InputError(f"{DATED_CHANGES_CSV}: line {k}: bad field or date; {_FIX}")
+    return frame
+
+
+def load_dated_changes() -> pd.DataFrame:
+    """Dated changes of the nation table after 2025-06 (``dated_changes.csv``).
+
+    Columns ``iso3, date, field, value, sanctions_scope, sanctions_reserves_frozen,
+    source_id, confidence``; ``field`` is ``sanctions_exposure`` (value a number in
+    [0, 1]) or ``crypto_absolute_ban`` / ``crypto_mining_ban`` (value True or False). The
+    model fires them as dated events on the real world (docs/ODD.md 7.7).
+    """
+    return _load_changes().copy()
+
+
 @functools.lru_cache(maxsize=1)
 def load_sources() -> dict[str, dict[str, Any]]:
     """Return the source registry (``sources.toml``) as ``{source_id: entry}``."""

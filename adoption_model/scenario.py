@@ -208,16 +208,40 @@ class LogitCoefficients(_Strict):
     """
 
     a0: float = -5.0
-    a_fx: float = 1.0
-    a_debt: float = 0.75
+    a_fx: float = Field(
+        1.0,
+        description="adopt: FX-reserve stress (import cover below 3 months, credit-constrained "
+        "and emerging economies only, unions at the union level); assumed",
+    )
+    a_debt: float = Field(
+        0.75,
+        description="adopt: debt stress (net debt against the class benchmark: none for "
+        "reserve issuers and own-currency advanced economies); assumed",
+    )
     a_peer: float = 2.0
     a_world: float = 1.0
     a_mom: float = 0.5
     a_imf: float = 3.0
+    a_sanctions: float = Field(
+        1.5,
+        description="adopt: sanctions exposure (1 = reserves frozen or comprehensive "
+        "sanctions). Assumed: sanctions raise the share of reserves held outside Western "
+        "jurisdictions (Arslanalp, Eichengreen & Simpson-Bell 2023 on gold; Ferranti 2025 "
+        "on sanctions risk and a gold/BTC share); e^1.5 ~ 4.5 times the odds. Not "
+        "estimable: no sanctioned state started a reserve or state mining in the 2015-2025 "
+        "panel",
+    )
     c0: float = -4.5
     c_margin: float = 3.0
     c_peer: float = 2.0
     c_imf: float = 1.5
+    c_sanctions: float = Field(
+        1.0,
+        description="mine: sanctions exposure. Assumed: mining turns domestic power into a "
+        "reserve asset outside the reach of sanctions (Iran licensed mining on tariffed "
+        "power 2019 and pays imports in crypto; Russia's 2024 law allows mined coins in "
+        "foreign trade); smaller than a_sanctions because it needs surplus power",
+    )
     s0: float = -4.5
     s_debt: float = 1.0
     s_gain: float = 0.5
@@ -393,6 +417,8 @@ class ImfConfig(_Strict):
 
 
 EventKind = Literal[
+    "ban",
+    "sanctions",
     "adopt",
     "mine",
     "sell",
@@ -422,6 +448,9 @@ class Event(_Strict):
     fraction: Prob | None = None
     key: str | None = None
     value: float | bool | None = None
+    ban: Literal["absolute", "mining"] | None = Field(
+        None, description="ban: which crypto ban is imposed (value true) or lifted (false)"
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> Event:
@@ -431,11 +460,23 @@ class Event(_Strict):
             "buy": ["btc"],
             "energy": ["mw"],
             "set": ["key", "value"],
+            "ban": ["ban"],
+            "sanctions": ["value"],
         }.get(self.kind, [])
         for field in need:
             if getattr(self, field) is None:
                 raise ValueError(f"a '{self.kind}' event needs '{field}'")
-        nation_kinds = {"adopt", "mine", "sell", "buy", "energy", "mandate", "pledge"}
+        nation_kinds = {
+            "adopt",
+            "mine",
+            "sell",
+            "buy",
+            "energy",
+            "mandate",
+            "pledge",
+            "ban",
+            "sanctions",
+        }
         if self.kind in nation_kinds and self.nation is None and not self.nations:
             raise ValueError(f"a '{self.kind}' event needs 'nation' or 'nations'")
         return self
