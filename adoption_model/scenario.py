@@ -203,11 +203,17 @@ class LogitCoefficients(_Strict):
 
     ``U_hold = 0``; the three other options sum named terms
     (see :mod:`adoption_model.submodels.decision`).
-    Defaults are calibrated so that the 2025 world sees roughly one new adopter a year
-    before contagion; their rationale is in ``docs/ODD.md``.
+    The intercepts ``a0`` and ``c0`` are calibrated so that the 2025-06 world, before
+    contagion, expects the 2019-2025 rate of new policy starts (about 0.5 reserve and 0.3
+    mining starts a year: BTN 2019, SLV 2021, USA and PAK 2025); the slopes are assumed;
+    their rationale is in ``docs/ODD.md``.
     """
 
-    a0: float = -5.0
+    a0: float = Field(
+        -6.6,
+        description="adopt: intercept; calibrated: 0.6 expected reserve starts a year in the "
+        "2025-06 world before contagion (2019-2025: about 0.5 a year)",
+    )
     a_fx: float = Field(
         1.0,
         description="adopt: FX-reserve stress (import cover below 3 months, credit-constrained "
@@ -231,7 +237,11 @@ class LogitCoefficients(_Strict):
         "estimable: no sanctioned state started a reserve or state mining in the 2015-2025 "
         "panel",
     )
-    c0: float = -4.5
+    c0: float = Field(
+        -5.9,
+        description="mine: intercept; calibrated: 0.35 expected mining starts a year in the "
+        "2025-06 world (2019-2025: about 0.3 a year)",
+    )
     c_margin: float = 3.0
     c_peer: float = 2.0
     c_imf: float = 1.5
