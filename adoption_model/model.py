@@ -113,7 +113,8 @@ class AdoptionModel(mesa_compat.Model):
             sc.imf.exposure_full_at_pct_quota,
             sc.imf.programme_floor,
         )
-        self.schedule_events = events.by_month(self._data_events(sc) + list(sc.events))
+        self.data_events = self._data_events(sc)  # the nation table's dated changes
+        self.schedule_events = events.by_month(self.data_events + list(sc.events))
         for k, ev in enumerate(sc.events):  # fail now, not years into the run
             for key in ev.targets():
                 self.resolve_nation(key, f"events[{k}].nation")
