@@ -292,7 +292,9 @@ _CHANGE_FIELDS = ("sanctions_exposure", "crypto_absolute_ban", "crypto_mining_ba
 @functools.lru_cache(maxsize=1)
 def _load_changes() -> pd.DataFrame:
     try:
-        frame = pd.read_csv(DATED_CHANGES_CSV, dtype=str, keep_default_na=False, na_values=[])
+        frame = pd.read_csv(
+            verify(DATED_CHANGES_CSV), dtype=str, keep_default_na=False, na_values=[]
+        )
     except (OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{DATED_CHANGES_CSV}: unreadable ({exc}); {_FIX}") from None
     for k, row in enumerate(frame.itertuples(), start=2):
