@@ -36,9 +36,10 @@ from adoption_model import guards, mesa_compat, network
 from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
+from adoption_model.nations import load_dated_changes
 from adoption_model.network import InfluenceNetwork
 from adoption_model.record import MODEL_COLUMNS, Collected, Recorder
-from adoption_model.scenario import Scenario, load_scenario
+from adoption_model.scenario import Event, Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining, reserve
 from adoption_model.submodels.signal import PeerSignal, Signals, world_share
@@ -114,7 +115,8 @@ class AdoptionModel(mesa_compat.Model):
             sc.imf.exposure_full_at_pct_quota,
             sc.imf.programme_floor,
         )
-        self.schedule_events = events.by_month(sc.events)
+        self.data_events = self._data_events(sc)  # the nation table's dated changes
+        self.schedule_events = events.by_month(self.data_events + list(sc.events))
         #: the month of the last dated event: classic runs stop early only after it
         self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):  # fail now, not years into the run
@@ -146,6 +148,37 @@ class AdoptionModel(mesa_compat.Model):
         self, sc: Scenario, nations: pd.DataFrame | None
     ) -> tuple[InfluenceNetwork, pd.DataFrame]:
         return network.build(sc.network, self.rng, nations)
+
+    def _data_events(self, sc: Scenario) -> list[Event]:
+        """The nation table's dated changes (sanctions, bans) as events, on the real world.
+
+        They fire before the scenario's own events of the same month, so a scenario can
+        override them (docs/ODD.md 7.7, "Dated changes from the data").
+        """
+        from_data = sc.initial.from_data if sc.initial.from_data is not None else True
+        if self.network.kind != "real" or not from_data:
+            return []
+        out: list[Event] = []
+        for r in load_dated_changes().itertuples():
+            if r.date < sc.start:
+                continue
+            name = f"data: {r.field} ({r.source_id}, {r.confidence})"
+            if r.field == "sanctions_exposure":
+                ev = Event(
+                    date=r.date, kind="sanctions", nation=r.iso3, value=float(r.value), name=name
+                )
+            else:
+                ban = "absolute" if r.field == "crypto_absolute_ban" else "mining"
+                ev = Event(
+                    date=r.date,
+                    kind="ban",
+                    nation=r.iso3,
+                    ban=ban,
+                    value=r.value == "True",
+                    name=name,
+                )
+            out.append(ev)
+        return out
 
     def resolve_nation(self, key: str | int, where: str = "nation") -> int:
         """Row index of a nation given its ISO3 code (real world) or node id (synthetic)."""

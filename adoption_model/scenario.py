@@ -291,22 +291,62 @@ class LogitCoefficients(_Strict):
 
     ``U_hold = 0``; the three other options sum named terms
     (see :mod:`adoption_model.submodels.decision`).
-    Defaults are calibrated so that the 2025 world sees roughly one new adopter a year
-    before contagion; their rationale is in ``docs/ODD.md``. Every coefficient is in
-    [-1000, 1000] (utilities beyond that saturate the logit anyway).
+    The intercepts ``a0`` and ``c0`` are calibrated so that the 2025-06 world, before
+    contagion, expects the 2019-2025 rate of new policy starts (about 0.5 reserve and 0.3
+    mining starts a year: BTN 2019, SLV 2021, USA and PAK 2025); the slopes are assumed;
+    their rationale is in ``docs/ODD.md``. Every coefficient is in [-1000, 1000] (utilities
+    beyond that saturate the logit anyway).
     """
 
-    a0: float = _COEF(-5.0, "adopt: intercept", **_C)
-    a_fx: float = _COEF(1.0, "adopt: FX-reserve stress", **_C)
-    a_debt: float = _COEF(0.75, "adopt: debt stress", **_C)
+    a0: float = _COEF(
+        -6.6,
+        "adopt: intercept; calibrated: 0.6 expected reserve starts a year in the "
+        "2025-06 world before contagion (2019-2025: about 0.5 a year)",
+        **_C,
+    )
+    a_fx: float = _COEF(
+        1.0,
+        "adopt: FX-reserve stress (import cover below 3 months, credit-constrained "
+        "and emerging economies only, unions at the union level); assumed",
+        **_C,
+    )
+    a_debt: float = _COEF(
+        0.75,
+        "adopt: debt stress (net debt against the class benchmark: none for "
+        "reserve issuers and own-currency advanced economies); assumed",
+        **_C,
+    )
     a_peer: float = _COEF(2.0, "adopt: neighbours that adopted", **_C)
     a_world: float = _COEF(1.0, "adopt: world adoption (GDP-weighted)", **_C)
     a_mom: float = _COEF(0.5, "adopt: BTC price momentum", **_C)
     a_imf: float = _COEF(3.0, "adopt: IMF pressure (subtracted)", **_C)
-    c0: float = _COEF(-4.5, "mine: intercept", **_C)
+    a_sanctions: float = _COEF(
+        1.5,
+        "adopt: sanctions exposure (1 = reserves frozen or comprehensive "
+        "sanctions). Assumed: sanctions raise the share of reserves held outside Western "
+        "jurisdictions (Arslanalp, Eichengreen & Simpson-Bell 2023 on gold; Ferranti 2025 "
+        "on sanctions risk and a gold/BTC share); e^1.5 ~ 4.5 times the odds. Not "
+        "estimable: no sanctioned state started a reserve or state mining in the 2015-2025 "
+        "panel",
+        **_C,
+    )
+    c0: float = _COEF(
+        -5.9,
+        "mine: intercept; calibrated: 0.35 expected mining starts a year in the "
+        "2025-06 world (2019-2025: about 0.3 a year)",
+        **_C,
+    )
     c_margin: float = _COEF(3.0, "mine: mining margin", **_C)
     c_peer: float = _COEF(2.0, "mine: neighbours that adopted", **_C)
     c_imf: float = _COEF(1.5, "mine: IMF pressure (subtracted)", **_C)
+    c_sanctions: float = _COEF(
+        1.0,
+        "mine: sanctions exposure. Assumed: mining turns domestic power into a "
+        "reserve asset outside the reach of sanctions (Iran licensed mining on tariffed "
+        "power 2019 and pays imports in crypto; Russia's 2024 law allows mined coins in "
+        "foreign trade); smaller than a_sanctions because it needs surplus power",
+        **_C,
+    )
     s0: float = _COEF(-4.5, "sell: intercept", **_C)
     s_debt: float = _COEF(1.0, "sell: debt stress", **_C)
     s_gain: float = _COEF(0.5, "sell: unrealised gain", **_C)
@@ -584,6 +624,8 @@ class ImfConfig(_Strict):
 
 
 EventKind = Literal[
+    "ban",
+    "sanctions",
     "adopt",
     "mine",
     "sell",
@@ -613,6 +655,9 @@ class Event(_Strict):
     fraction: Prob | None = Prob_(None, "sell: share of holdings sold")
     key: str | None = Field(None, max_length=200)
     value: bool | int | float | None = None
+    ban: Literal["absolute", "mining"] | None = Field(
+        None, description="ban: which crypto ban is imposed (value true) or lifted (false)"
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> Event:
@@ -622,11 +667,23 @@ class Event(_Strict):
             "buy": ["btc"],
             "energy": ["mw"],
             "set": ["key", "value"],
+            "ban": ["ban"],
+            "sanctions": ["value"],
         }.get(self.kind, [])
         for field in need:
             if getattr(self, field) is None:
                 raise ValueError(f"a '{self.kind}' event needs '{field}'")
-        nation_kinds = {"adopt", "mine", "sell", "buy", "energy", "mandate", "pledge"}
+        nation_kinds = {
+            "adopt",
+            "mine",
+            "sell",
+            "buy",
+            "energy",
+            "mandate",
+            "pledge",
+            "ban",
+            "sanctions",
+        }
         if self.kind in nation_kinds and self.nation is None and not self.nations:
             raise ValueError(f"a '{self.kind}' event needs 'nation' or 'nations'")
         return self

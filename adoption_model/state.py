@@ -42,6 +42,45 @@ STATE_NAMES = ("none", "reserve", "mining", "both", "sold out")
 Sel = int | slice | np.ndarray
 
 
+#: Reserve-adequacy classes, coded 0..3 in :attr:`NationState.ara` (nations.ARA_CLASSES).
+ARA_CODES = {
+    "advanced_reserve_issuer": 0,
+    "advanced": 1,
+    "emerging_market": 2,
+    "low_income_or_credit_constrained": 3,
+}
+#: Currency unions, coded in :attr:`NationState.union` (0: none).
+UNION_CODES = {"": 0, "EUR": 1, "WAEMU": 2, "CEMAC": 3, "ECCU": 4}
+
+
+def institution_codes(nations: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Integer and flag codes of the institution columns of a nation table.
+
+    ``ara`` codes the reserve-adequacy class (:data:`ARA_CODES`; a table without the
+    column is coded emerging market), ``union`` the currency union (:data:`UNION_CODES`),
+    ``own_currency`` whether the nation issues its own currency (not dollarised or
+    euroised, not a union member) and ``reserve_issuer`` whether it issues a currency IMF
+    COFER lists. Also used on the historical panel (calibration/likelihood.py).
+    """
+    n = len(nations)
+
+    def text(name: str, default: str) -> np.ndarray:
+        if name not in nations:
+            return np.full(n, default, dtype=object)
+        return nations[name].fillna("").astype(str).to_numpy()
+
+    ara = np.array([ARA_CODES[v] for v in text("ara_class", "emerging_market")], dtype=np.int64)
+    union = np.array([UNION_CODES[v] for v in text("currency_union", "")], dtype=np.int64)
+    regime = text("currency_regime", "own_float")
+    own = ~np.isin(regime, ("dollarised_or_euroised", "currency_union"))
+    issuer = (
+        nations["reserve_currency_issuer"].fillna(False).to_numpy(dtype=bool).copy()
+        if "reserve_currency_issuer" in nations
+        else np.zeros(n, dtype=bool)
+    )
+    return {"ara": ara, "union": union, "own_currency": own, "reserve_issuer": issuer}
+
+
 @dataclass
 class NationState:
     """Per-nation arrays. Static attributes first, then the dynamic state."""
@@ -58,9 +97,16 @@ class NationState:
     seized_mandate: np.ndarray
     no_sell: np.ndarray
     threshold: np.ndarray
-    #: exposure to financial sanctions in [0, 1] (0 until the nation table provides
-    #: ``sanctions_exposure``; the target share rises with it, docs/ODD.md 7.4)
+    # institutions, sanctions and legal status (docs/ODD.md 7.2; events may change the last
+    # three): see :func:`institution_codes`
+    net_debt_pct_gdp: np.ndarray
+    ara: np.ndarray
+    union: np.ndarray
+    own_currency: np.ndarray
+    reserve_issuer: np.ndarray
     sanctions_exposure: np.ndarray
+    absolute_ban: np.ndarray
+    mining_ban: np.ndarray
     imf_member: np.ndarray
     imf_quota_usd: np.ndarray
     # dynamic
@@ -143,6 +189,7 @@ class NationState:
         seized0 = holdings - mined0 - bought0  # seized, donated, mixed: held, not bought
         fin = flag("imf_financing") if "imf_financing" in nations else flag("imf_programme_active")
         end, review = _programme_steps(nations, start, review_months)
+        codes = institution_codes(nations)
         return cls(
             gdp_usd=col("gdp_usd", 1.0),
             population=col("population", 1.0),
@@ -155,7 +202,11 @@ class NationState:
             seized_mandate=flag("seized_sale_mandate"),
             no_sell=flag("no_sell_pledge"),
             threshold=np.full(n, np.inf),
+            net_debt_pct_gdp=col("net_debt_pct_gdp", np.nan),
+            **codes,
             sanctions_exposure=np.clip(col("sanctions_exposure"), 0.0, 1.0),
+            absolute_ban=flag("crypto_absolute_ban"),
+            mining_ban=flag("crypto_mining_ban"),
             imf_member=flag("imf_member"),
             imf_quota_usd=col("imf_quota_usd"),
             reserve=np.zeros(n, dtype=bool),

@@ -185,7 +185,9 @@ def test_callable_package_and_assumptions_side_by_side() -> None:
 
 
 def test_convergence_suggests_more_replications_when_wide() -> None:
-    c = compare(["baseline", "imf_accommodation"], replications=3, seed=4, steps=36)
+    c = compare(
+        ["baseline", "imf_accommodation"], replications=3, seed=4, steps=120
+    )  # at the calibrated start rates shorter horizons can give identical pairs
     cv = c.convergence.set_index("outcome")
     row = cv.loc["adoption_share"]
     if row["wide"]:

@@ -46,6 +46,9 @@ EVERY_SUBMODEL = {
         {"date": "2025-09", "kind": "pledge", "nation": "USA", "value": False},
         {"date": "2025-10", "kind": "mine", "nation": "NOR"},
         {"date": "2025-11", "kind": "sell", "nation": "UKR", "fraction": 0.5},
+        {"date": "2025-12", "kind": "ban", "nation": "CHN", "ban": "absolute", "value": False},
+        {"date": "2025-12", "kind": "ban", "nation": "CHN", "ban": "mining", "value": False},
+        {"date": "2026-01", "kind": "sanctions", "nation": "ARG", "value": 1.0},
         {"date": "2026-02", "kind": "imf_stance", "stance": 0.8},
         {"date": "2026-03", "kind": "set", "key": "imf.exposure_full_at_pct_quota", "value": 100},
         {"date": "2026-04", "kind": "set", "key": "rule.coef.a_peer", "value": 4.0},
@@ -229,7 +232,7 @@ def test_every_submodel_case_exercises_every_mechanism() -> None:
     kinds = {e["kind"] for e in m.fired_events}
     assert kinds == {
         "adopt", "buy", "mine", "energy", "mandate", "pledge", "sell", "imf_stance", "set",
-        "price_shock",
+        "price_shock", "ban", "sanctions",
     }  # fmt: skip
     assert mf["imf_detections"].sum() > 0  # IMF reviews
     assert mf["imf_withheld_usd"].sum() > 0  # withheld tranches (suspension: the pair test)

@@ -83,7 +83,10 @@ def test_events_fire_in_their_month() -> None:
     nf = b.nation_frame()
     deu = nf[nf["nation"] == "DEU"].set_index("date")["state"]
     assert deu["2025-12"] == "none" and deu["2026-01"] == "reserve"
-    assert [e["date"] for e in b.fired_events] == ["2026-01", "2026-03", "2026-06"]
+    own = [e["date"] for e in b.fired_events if not e["name"].startswith("data:")]
+    assert own == ["2026-01", "2026-03", "2026-06"]
+    # the nation table's dated changes fire too (Syria's US sanctions end, 2025-07)
+    assert [e["nations"] for e in b.fired_events if e["name"].startswith("data:")] == [["SYR"]]
 
 
 def test_imf_review_withholds_the_scheduled_tranche() -> None:

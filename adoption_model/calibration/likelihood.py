@@ -37,6 +37,7 @@ from scipy import optimize
 
 from adoption_model.errors import InputError
 from adoption_model.scenario import LogitCoefficients, Scenario
+from adoption_model.state import institution_codes
 from adoption_model.submodels import decision as rules
 from adoption_model.submodels import imf, mining
 from adoption_model.submodels.signal import Signals
@@ -76,6 +77,11 @@ class _PanelView:
             # the sale law's term reads seized coins; the one mandate in the panel is
             # Germany's, whose coins were all seized
             seized_btc=rows.holdings_btc.to_numpy(float),
+            net_debt_pct_gdp=rows.net_debt_pct_gdp.to_numpy(float),
+            **institution_codes(rows),
+            sanctions_exposure=rows.sanctions_exposure.to_numpy(float),
+            absolute_ban=rows.legal_ban_absolute.to_numpy(bool),
+            mining_ban=rows.legal_ban_mining.to_numpy(bool),
         )
         first = rows.iloc[0]
         price = float(first.btc_price_usd)
