@@ -437,6 +437,11 @@ class InitialConfig(_Strict):
     from_data: bool | None = Field(
         None, description="use the data's starting state (default: yes on the real graph)"
     )
+    from_panel: Month | None = Field(
+        None,
+        description="start from the historical panel's observed state at the end of this "
+        "month (policy states, holdings, covariates as known then); needs start = this month",
+    )
     adopters: list[NationKey] = Field(default_factory=list, max_length=MAX_NODES)
     seed_count: int = P(0, "random extra adopters at step 0", ge=0, le=MAX_NODES)
     seed_fraction: Prob = Prob_(0.0, "share of nodes seeded at random at step 0")
@@ -481,6 +486,11 @@ class PriceConfig(_Strict):
         default_factory=list,
         max_length=MAX_STEPS,
         description="given monthly prices for steps 1..len(path); each in (0, 1e12]",
+    )
+    history: list[Annotated[float, Field(gt=0, le=1e12)]] = Field(
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="prices of the months before the start, oldest first (momentum only)",
     )
     kappa: NonNeg = P(
         3.5,
@@ -729,6 +739,13 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _events_in_calendar(self) -> Scenario:
+        month = self.initial.from_panel
+        if month is not None and month != self.start:
+            raise ValueError(
+                f"initial.from_panel {month} needs start = {month!r} (start is {self.start!r})"
+            )
+        if month is not None and self.network.kind != "real":
+            raise ValueError("initial.from_panel needs network.kind = 'real' (the 197 nations)")
         real = self.network.kind == "real"
         probe: Scenario | None = None
         for i, ev in enumerate(self.events):
