@@ -230,3 +230,32 @@ def _panel_columns() -> pd.DataFrame:
                 "python tools/build_panel.py --source ../shared/data"
             ) from None
     return _PANEL_CACHE["panel"]
+
+
+#: The decision rule's coefficients: the hand-set values and the shipped estimates.
+LOGIT_FIT = DATA_DIR / "logit_fit.toml"
+
+
+def logit_fit() -> dict[str, dict[str, object]]:
+    """``logit_fit.toml``: ``handset`` (the documented judgements of docs/ODD.md 7.2, the
+    priors' centres), ``estimate`` (the posterior summary the baseline uses, written by
+    ``adoption-model calibrate --ship``) and their ``provenance``.
+
+    Examples
+    --------
+    >>> fit = logit_fit()
+    >>> fit["handset"]["a0"], sorted(fit["estimate"]) == sorted(fit["handset"])
+    (-5.0, True)
+    """
+    import tomllib
+
+    if "logit_fit" not in _PANEL_CACHE:
+        from adoption_model.errors import InputError
+
+        try:
+            data = tomllib.loads(LOGIT_FIT.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{LOGIT_FIT}: unreadable ({exc}); reinstall adoption-model") from None
+        data.setdefault("estimate", dict(data["handset"]))
+        _PANEL_CACHE["logit_fit"] = data  # type: ignore[assignment]
+    return _PANEL_CACHE["logit_fit"]  # type: ignore[return-value]
