@@ -485,11 +485,13 @@ def sample_posterior(
     burn: int = 500,
     seed: int = 0,
     start: Fit | None = None,
+    progress: Any = None,
 ) -> Posterior:
     """Affine-invariant ensemble MCMC (emcee; Foreman-Mackey et al. 2013) of the posterior.
 
     Reproducible from ``seed`` (a sampler-owned RandomState; no global random state).
-    Walkers start in a small ball around the posterior mode.
+    Walkers start in a small ball around the posterior mode. ``progress``, if given, is
+    called as ``progress(step)`` after every step.
     """
     try:
         import emcee
@@ -511,7 +513,9 @@ def sample_posterior(
     p0 = mode.beta + scale * rng.standard_normal((walkers, k))
     sampler = emcee.EnsembleSampler(walkers, k, logp, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
-    sampler.run_mcmc(p0, steps, progress=False)
+    for i, _ in enumerate(sampler.sample(p0, iterations=steps)):
+        if progress is not None:
+            progress(i + 1)
     chain = sampler.get_chain(discard=burn, flat=True)
     tau = sampler.get_autocorr_time(discard=burn, tol=0, quiet=True)
     ess = walkers * (steps - burn) / np.maximum(tau, 1.0)
