@@ -223,7 +223,8 @@ def ship(table: pd.DataFrame, sample: np.ndarray, meta: dict[str, Any]) -> list[
             "method_doc": "docs/calibration.md",
         },
     }
-    head = LOGIT_FIT.read_text(encoding="utf-8").split("[handset]")[0]
+    text = LOGIT_FIT.read_text(encoding="utf-8")
+    head = "".join(line for line in text.splitlines(True) if line.startswith("#"))
     atomic_text(LOGIT_FIT, head + tomli_w.dumps(doc))
     return [post_path, LOGIT_FIT]
 
