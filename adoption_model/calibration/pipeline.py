@@ -226,7 +226,35 @@ def ship(table: pd.DataFrame, sample: np.ndarray, meta: dict[str, Any]) -> list[
     text = LOGIT_FIT.read_text(encoding="utf-8")
     head = "".join(line for line in text.splitlines(True) if line.startswith("#"))
     atomic_text(LOGIT_FIT, head + tomli_w.dumps(doc))
-    return [post_path, LOGIT_FIT]
+    baseline = sync_baseline(doc["estimate"])
+    return [post_path, LOGIT_FIT, *([baseline] if baseline else [])]
+
+
+def sync_baseline(estimate: dict[str, float]) -> Path | None:
+    """Write ``estimate`` into the commented ``[rule.coef]`` table of the bundled
+    ``baseline.toml`` (keeping its comments), so the file still repeats the defaults."""
+    import re
+
+    from adoption_model.fileio import atomic_text
+    from adoption_model.scenario import SCENARIO_DIR
+
+    path = SCENARIO_DIR / "baseline.toml"
+    if not path.is_file():
+        return None
+    out, section = [], ""
+    for line in path.read_text(encoding="utf-8").splitlines(True):
+        head = re.match(r"^\[([^\]]+)\]", line)
+        if head:
+            section = head.group(1)
+        m = re.match(r"^(\w+)( *= *)([^#\n]*?)(\s*)(#.*)?(\n?)$", line)
+        if section == "rule.coef" and m and m.group(1) in estimate:
+            value = f"{estimate[m.group(1)]:g}"
+            pad = " " * max(1, len(m.group(3)) + len(m.group(4)) - len(value))
+            line = f"{m.group(1)}{m.group(2)}{value}{pad if m.group(5) else ''}"
+            line += f"{m.group(5) or ''}{m.group(6)}"
+        out.append(line)
+    atomic_text(path, "".join(out))
+    return path
 
 
 def run_calibration(
