@@ -231,11 +231,14 @@ class AdoptionModel(mesa_compat.Model):
         """The observed state at the end of ``month`` (``initial.from_panel``).
 
         Covariates, policy states, holdings and cost basis come from the historical panel
-        (:func:`adoption_model.data.panel_state`). A nation that mines uses its table's
-        ``initial_mining_mw`` when given, else ``mining.allocation_share`` of its surplus; a
-        reserve holder plans to buy what is left to its target share (at cost) over
-        ``adoption.purchase_months``; a nation in the middle of a sale sells the rest over
-        ``selling.months`` (at once under a sale law).
+        (:func:`adoption_model.data.panel_state`). The panel does not record where coins
+        came from: a reserve holder's are counted as bought, a miner's (without a reserve)
+        as mined, anyone else's as seized. A nation that mines uses its table's
+        ``initial_mining_mw`` when given, else ``mining.allocation_share`` of its surplus;
+        a reserve holder accumulates (its purchases track its target share, 7.4); a nation
+        in the middle of a sale sells the rest over ``selling.months``. The IMF: the
+        panel's programme flag; a programme's financing terms come from the nation table
+        (programmes in force in 2025) and apply only where the panel shows a programme.
         """
         from adoption_model.data import panel_state
 
@@ -259,15 +262,21 @@ class AdoptionModel(mesa_compat.Model):
         st.energy_cost_usd_mwh[:] = num("energy_cost_usd_mwh")
         st.credit_pct_quota[:] = num("imf_credit_pct_quota")
         st.programme[:] = flag("imf_programme_active")
+        st.imf_financing &= st.programme
         st.seized_mandate[:] = flag("seized_sale_mandate")
         st.no_sell[:] = flag("no_sell_pledge")
         st.reserves_usd[:] = num("reserves_usd")
         st.holdings[:] = num("holdings_btc")
         st.cost_basis_usd[:] = num("cost_basis_usd")
         st.reserve[:] = flag("state_reserve")
+        st.accumulating[:] = st.reserve
         st.mining[:] = flag("state_mining")
+        st.bought_btc[:] = np.where(st.reserve, st.holdings, 0.0)
+        st.mined_btc[:] = np.where(~st.reserve & st.mining, st.holdings, 0.0)
+        st.seized_btc[:] = st.holdings - st.bought_btc - st.mined_btc
         st.selling[:] = flag("state_selling") & (st.holdings > 0)
         st.sold_out[:] = flag("state_sold_out") | st.selling
+        st.sell_btc_month[:] = np.where(st.selling, st.holdings / sc.selling.months, 0.0)
         table_mw = (
             self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
             if "initial_mining_mw" in self.nations_table
@@ -275,14 +284,6 @@ class AdoptionModel(mesa_compat.Model):
         )
         mw = np.where(table_mw > 0, table_mw, sc.mining.allocation_share * st.energy_surplus_mw)
         st.mining_mw[:] = np.where(st.mining, mw, 0.0)
-        ad = sc.adoption
-        left = np.maximum(ad.target_share * st.reserves_usd - st.cost_basis_usd, 0.0)
-        plan = st.reserve & (left > 0)
-        st.buy_usd_month[:] = np.where(plan, left / ad.purchase_months, 0.0)
-        st.buy_months_left[:] = np.where(plan, ad.purchase_months, 0)
-        st.sell_btc_month[:] = (
-            np.where(st.seized_mandate, st.holdings, st.holdings / sc.selling.months) * st.selling
-        )
 
     # ------------------------------------------------------------------ the step
     @property
