@@ -287,9 +287,11 @@ _C = {"ge": -1000.0, "le": 1000.0}
 
 
 def _coef(name: str) -> float:
+    """The shipped estimate of a coefficient; its hand-set value until one is estimated."""
     from adoption_model.data import logit_fit
 
-    return float(logit_fit()["estimate"][name])
+    fit = logit_fit()
+    return float(fit["estimate"].get(name, fit["handset"][name]))
 
 
 class LogitCoefficients(_Strict):

@@ -146,7 +146,7 @@ def test_experiment_posterior_runs_are_reproducible(tmp_path):
 
 def test_bad_posterior_file_is_one_line(tmp_path):
     bad = tmp_path / "x.parquet"
-    pd.DataFrame({"a0": [1.0]}).to_parquet(bad)
+    pd.DataFrame({"not_a_coefficient": [1.0]}).to_parquet(bad)
     with pytest.raises(InputError, match="not a posterior sample"):
         load_sample(str(bad))
 

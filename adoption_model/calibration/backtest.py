@@ -248,7 +248,7 @@ def run_backtest(
     replications: int = 200,
     seed: int = 0,
     sampler: str = "emcee",
-    walkers: int = 36,
+    walkers: int = 40,
     steps: int = 1000,
     burn: int = 300,
     base: Scenario | None = None,

@@ -47,7 +47,7 @@ class CalibrationConfig:
 
     until: str = "2025-06"
     seed: int = 1
-    walkers: int = 36
+    walkers: int = 40
     steps: int = 2000
     burn: int = 500
     smm_replications: int = 1
@@ -59,7 +59,7 @@ class CalibrationConfig:
     def make(cls, quick: bool = False, **given: Any) -> CalibrationConfig:
         """Defaults, or the quick ones (short chain, few SMM iterations) for tests."""
         base = (
-            dict(walkers=36, steps=120, burn=40, smm_maxiter=6, ppc_draws=50, quick=True)
+            dict(walkers=40, steps=120, burn=40, smm_maxiter=6, ppc_draws=50, quick=True)
             if quick
             else {}
         )

@@ -41,7 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--until", type=_month, default="2025-06", help="last panel month used")
     c.add_argument("--out", type=Path, default=Path("calibration"), help="output directory")
     c.add_argument("--seed", type=int, default=1, help="sampler and SMM seed (default 1)")
-    c.add_argument("--walkers", type=int, default=None, help="emcee walkers (default 36)")
+    c.add_argument(
+        "--walkers",
+        type=int,
+        default=None,
+        help="emcee walkers (default 40; at least twice the coefficients)",
+    )
     c.add_argument("--steps", type=int, default=None, help="emcee steps (default 2000)")
     c.add_argument("--burn", type=int, default=None, help="steps discarded (default 500)")
     c.add_argument("--quick", action="store_true", help="short chain and SMM (for tests)")
@@ -88,8 +93,13 @@ def _calibrate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if cfg.burn >= cfg.steps:
         raise InputError(f"--burn {cfg.burn}: must be below --steps {cfg.steps}")
-    if cfg.walkers < 2 * 17:
-        raise InputError(f"--walkers {cfg.walkers}: emcee needs at least 34 for 17 coefficients")
+    from adoption_model.calibration.likelihood import NAMES
+
+    if cfg.walkers < 2 * len(NAMES):
+        raise InputError(
+            f"--walkers {cfg.walkers}: emcee needs at least {2 * len(NAMES)} for "
+            f"{len(NAMES)} coefficients"
+        )
     check_output_dir(args.out)
     res = run_calibration(cfg, args.out, progress=not args.quiet and sys.stderr.isatty(),
                           ship_it=args.ship)  # fmt: skip

@@ -53,11 +53,13 @@ def load_sample(path: str) -> pd.DataFrame:
             f"{path}: unreadable posterior sample ({exc}); write one with adoption-model "
             "calibrate or use posterior = 'shipped'"
         ) from None
-    missing = [n for n in names if n not in frame.columns]
-    if missing or frame.empty:
-        what = f"no column {missing[0]!r}" if missing else "no rows"
+    present = [n for n in names if n in frame.columns]
+    if not present or frame.empty:
+        what = f"no coefficient column such as {names[0]!r}" if not present else "no rows"
         raise InputError(f"{path}: not a posterior sample ({what}); see docs/calibration.md")
-    return frame[names].astype(float)
+    # a coefficient the sample does not hold (added to the model after it was drawn) keeps
+    # the scenario's value
+    return frame[present].astype(float)
 
 
 def draw_index(seed: int, n: int) -> int:
