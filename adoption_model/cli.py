@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "adoption_model.commands.sweep",
     "adoption_model.commands.compare",
     "adoption_model.commands.discover",
+    "adoption_model.commands.calibrate",
 )
 
 

@@ -201,7 +201,9 @@ class AdoptionModel(mesa_compat.Model):
         st, init = self.state, sc.initial
         from_data = init.from_data if init.from_data is not None else sc.network.kind == "real"
         start_step = 0
-        if from_data and "initial_state" in self.nations_table:
+        if init.from_panel is not None:
+            self._state_from_panel(sc, init.from_panel)
+        elif from_data and "initial_state" in self.nations_table:
             code = self.nations_table["initial_state"].astype(str).to_numpy()
             st.reserve[:] = np.isin(code, ("reserve", "both"))
             st.mining[:] = np.isin(code, ("mining", "both"))
@@ -224,6 +226,64 @@ class AdoptionModel(mesa_compat.Model):
         adopted = st.adopted
         st.first_adopted[adopted] = 0
         st.policy_since[adopted] = 0
+
+    def _state_from_panel(self, sc: Scenario, month: str) -> None:
+        """The observed state at the end of ``month`` (``initial.from_panel``).
+
+        Covariates, policy states, holdings and cost basis come from the historical panel
+        (:func:`adoption_model.data.panel_state`). The panel does not record where coins
+        came from: a reserve holder's are counted as bought, a miner's (without a reserve)
+        as mined, anyone else's as seized. A nation that mines uses its table's
+        ``initial_mining_mw`` when given, else ``mining.allocation_share`` of its surplus;
+        a reserve holder accumulates (its purchases track its target share, 7.4); a nation
+        in the middle of a sale sells the rest over ``selling.months``. The IMF: the
+        panel's programme flag; a programme's financing terms come from the nation table
+        (programmes in force in 2025) and apply only where the panel shows a programme.
+        """
+        from adoption_model.data import panel_state
+
+        rows = panel_state(month).reindex([str(k) for k in self.ids])
+        if rows["month"].isna().any():
+            missing = rows.index[rows["month"].isna()][0]
+            raise InputError(f"initial.from_panel {month}: nation {missing} is not in the panel")
+        st = self.state
+
+        def num(col: str) -> np.ndarray:
+            return rows[col].to_numpy(dtype=float, na_value=0.0)
+
+        def flag(col: str) -> np.ndarray:
+            return rows[col].fillna(False).to_numpy(dtype=bool)
+
+        st.gdp_usd[:] = num("gdp_usd")
+        st.population[:] = num("population")
+        st.debt_pct_gdp[:] = num("debt_pct_gdp")
+        st.imports_usd_month[:] = np.maximum(num("imports_usd_month"), 1.0)
+        st.energy_surplus_mw[:] = num("energy_surplus_mw")
+        st.energy_cost_usd_mwh[:] = num("energy_cost_usd_mwh")
+        st.credit_pct_quota[:] = num("imf_credit_pct_quota")
+        st.programme[:] = flag("imf_programme_active")
+        st.imf_financing &= st.programme
+        st.seized_mandate[:] = flag("seized_sale_mandate")
+        st.no_sell[:] = flag("no_sell_pledge")
+        st.reserves_usd[:] = num("reserves_usd")
+        st.holdings[:] = num("holdings_btc")
+        st.cost_basis_usd[:] = num("cost_basis_usd")
+        st.reserve[:] = flag("state_reserve")
+        st.accumulating[:] = st.reserve
+        st.mining[:] = flag("state_mining")
+        st.bought_btc[:] = np.where(st.reserve, st.holdings, 0.0)
+        st.mined_btc[:] = np.where(~st.reserve & st.mining, st.holdings, 0.0)
+        st.seized_btc[:] = st.holdings - st.bought_btc - st.mined_btc
+        st.selling[:] = flag("state_selling") & (st.holdings > 0)
+        st.sold_out[:] = flag("state_sold_out") | st.selling
+        st.sell_btc_month[:] = np.where(st.selling, st.holdings / sc.selling.months, 0.0)
+        table_mw = (
+            self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
+            if "initial_mining_mw" in self.nations_table
+            else np.zeros(self.n)
+        )
+        mw = np.where(table_mw > 0, table_mw, sc.mining.allocation_share * st.energy_surplus_mw)
+        st.mining_mw[:] = np.where(st.mining, mw, 0.0)
 
     # ------------------------------------------------------------------ the step
     @property

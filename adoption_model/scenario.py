@@ -286,42 +286,50 @@ _COEF = P  # utility coefficients share one range: |coef| <= 1000
 _C = {"ge": -1000.0, "le": 1000.0}
 
 
+def _coef(name: str) -> float:
+    """The shipped estimate of a coefficient; its hand-set value until one is estimated."""
+    from adoption_model.data import logit_fit
+
+    fit = logit_fit()
+    return float(fit["estimate"].get(name, fit["handset"][name]))
+
+
 class LogitCoefficients(_Strict):
     """Coefficients of the multinomial-logit utilities (docs/ODD.md section 7.2).
 
     ``U_hold = 0``; the three other options sum named terms
-    (see :mod:`adoption_model.submodels.decision`).
-    The intercepts ``a0`` and ``c0`` are calibrated so that the 2025-06 world, before
-    contagion, expects the 2019-2025 rate of new policy starts (about 0.5 reserve and 0.3
-    mining starts a year: BTN 2019, SLV 2021, USA and PAK 2025); the slopes are assumed;
-    their rationale is in ``docs/ODD.md``. Every coefficient is in [-1000, 1000] (utilities
-    beyond that saturate the logit anyway).
+    (see :mod:`adoption_model.submodels.decision`). Defaults are the shipped estimates in
+    ``adoption_model/data/logit_fit.toml`` (``[estimate]``: the posterior means of
+    ``adoption-model calibrate --ship`` on the 2015-2025 panel, docs/calibration.md); the
+    hand-set values (``[handset]``, the descriptions below say how they were set) are the
+    priors' centres and the scenario ``handset_coefficients``. Every coefficient is in
+    [-1000, 1000] (utilities beyond that saturate the logit anyway).
     """
 
     a0: float = _COEF(
-        -6.6,
+        _coef("a0"),
         "adopt: intercept; calibrated: 0.6 expected reserve starts a year in the "
         "2025-06 world before contagion (2019-2025: about 0.5 a year)",
         **_C,
     )
     a_fx: float = _COEF(
-        1.0,
+        _coef("a_fx"),
         "adopt: FX-reserve stress (import cover below 3 months, credit-constrained "
         "and emerging economies only, unions at the union level); assumed",
         **_C,
     )
     a_debt: float = _COEF(
-        0.75,
+        _coef("a_debt"),
         "adopt: debt stress (net debt against the class benchmark: none for "
         "reserve issuers and own-currency advanced economies); assumed",
         **_C,
     )
-    a_peer: float = _COEF(2.0, "adopt: neighbours that adopted", **_C)
-    a_world: float = _COEF(1.0, "adopt: world adoption (GDP-weighted)", **_C)
-    a_mom: float = _COEF(0.5, "adopt: BTC price momentum", **_C)
-    a_imf: float = _COEF(3.0, "adopt: IMF pressure (subtracted)", **_C)
+    a_peer: float = _COEF(_coef("a_peer"), "adopt: neighbours that adopted", **_C)
+    a_world: float = _COEF(_coef("a_world"), "adopt: world adoption (GDP-weighted)", **_C)
+    a_mom: float = _COEF(_coef("a_mom"), "adopt: BTC price momentum", **_C)
+    a_imf: float = _COEF(_coef("a_imf"), "adopt: IMF pressure (subtracted)", **_C)
     a_sanctions: float = _COEF(
-        1.5,
+        _coef("a_sanctions"),
         "adopt: sanctions exposure (1 = reserves frozen or comprehensive "
         "sanctions). Assumed: sanctions raise the share of reserves held outside Western "
         "jurisdictions (Arslanalp, Eichengreen & Simpson-Bell 2023 on gold; Ferranti 2025 "
@@ -331,28 +339,28 @@ class LogitCoefficients(_Strict):
         **_C,
     )
     c0: float = _COEF(
-        -5.9,
+        _coef("c0"),
         "mine: intercept; calibrated: 0.35 expected mining starts a year in the "
         "2025-06 world (2019-2025: about 0.3 a year)",
         **_C,
     )
-    c_margin: float = _COEF(3.0, "mine: mining margin", **_C)
-    c_peer: float = _COEF(2.0, "mine: neighbours that adopted", **_C)
-    c_imf: float = _COEF(1.5, "mine: IMF pressure (subtracted)", **_C)
+    c_margin: float = _COEF(_coef("c_margin"), "mine: mining margin", **_C)
+    c_peer: float = _COEF(_coef("c_peer"), "mine: neighbours that adopted", **_C)
+    c_imf: float = _COEF(_coef("c_imf"), "mine: IMF pressure (subtracted)", **_C)
     c_sanctions: float = _COEF(
-        1.0,
+        _coef("c_sanctions"),
         "mine: sanctions exposure. Assumed: mining turns domestic power into a "
         "reserve asset outside the reach of sanctions (Iran licensed mining on tariffed "
         "power 2019 and pays imports in crypto; Russia's 2024 law allows mined coins in "
         "foreign trade); smaller than a_sanctions because it needs surplus power",
         **_C,
     )
-    s0: float = _COEF(-4.5, "sell: intercept", **_C)
-    s_debt: float = _COEF(1.0, "sell: debt stress", **_C)
-    s_gain: float = _COEF(0.5, "sell: unrealised gain", **_C)
-    s_imf: float = _COEF(1.0, "sell: IMF pressure", **_C)
-    s_law: float = _COEF(8.0, "sell: seized-asset sale law", **_C)
-    s_peer: float = _COEF(2.0, "sell: neighbours that adopted (subtracted)", **_C)
+    s0: float = _COEF(_coef("s0"), "sell: intercept", **_C)
+    s_debt: float = _COEF(_coef("s_debt"), "sell: debt stress", **_C)
+    s_gain: float = _COEF(_coef("s_gain"), "sell: unrealised gain", **_C)
+    s_imf: float = _COEF(_coef("s_imf"), "sell: IMF pressure", **_C)
+    s_law: float = _COEF(_coef("s_law"), "sell: seized-asset sale law", **_C)
+    s_peer: float = _COEF(_coef("s_peer"), "sell: neighbours that adopted (subtracted)", **_C)
 
 
 class ThresholdDistribution(_Strict):
@@ -437,6 +445,11 @@ class InitialConfig(_Strict):
     from_data: bool | None = Field(
         None, description="use the data's starting state (default: yes on the real graph)"
     )
+    from_panel: Month | None = Field(
+        None,
+        description="start from the historical panel's observed state at the end of this "
+        "month (policy states, holdings, covariates as known then); needs start = this month",
+    )
     adopters: list[NationKey] = Field(default_factory=list, max_length=MAX_NODES)
     seed_count: int = P(0, "random extra adopters at step 0", ge=0, le=MAX_NODES)
     seed_fraction: Prob = Prob_(0.0, "share of nodes seeded at random at step 0")
@@ -481,6 +494,11 @@ class PriceConfig(_Strict):
         default_factory=list,
         max_length=MAX_STEPS,
         description="given monthly prices for steps 1..len(path); each in (0, 1e12]",
+    )
+    history: list[Annotated[float, Field(gt=0, le=1e12)]] = Field(
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="prices of the months before the start, oldest first (momentum only)",
     )
     kappa: NonNeg = P(
         3.5,
@@ -729,6 +747,13 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _events_in_calendar(self) -> Scenario:
+        month = self.initial.from_panel
+        if month is not None and month != self.start:
+            raise ValueError(
+                f"initial.from_panel {month} needs start = {month!r} (start is {self.start!r})"
+            )
+        if month is not None and self.network.kind != "real":
+            raise ValueError("initial.from_panel needs network.kind = 'real' (the 197 nations)")
         real = self.network.kind == "real"
         probe: Scenario | None = None
         for i, ev in enumerate(self.events):

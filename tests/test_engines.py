@@ -73,6 +73,10 @@ CASES = {
         "network.n": 60,
         "initial.seed_count": 3,
         "rule.review_probability": 0.5,
+        # the hand-set base rates: with the estimated ones (a0 -7.3) 60 nodes in 24 months
+        # rarely act, and this case must exercise decisions in both engines
+        "rule.coef.a0": -5.0,
+        "rule.coef.c0": -4.5,
     },
     "threshold-real": {"steps": 30, "rule.kind": "threshold", "rule.phi": 0.3},
     "threshold-er": {

@@ -8,6 +8,7 @@ import pytest
 
 from adoption_model.model import AdoptionModel
 from adoption_model.runner import run
+from adoption_model.scenario import LogitCoefficients
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,8 @@ def test_explain_breaks_down_the_decision() -> None:
     probs = table.loc["probability", ["hold", "adopt", "mine", "sell"]]
     assert probs.sum() == pytest.approx(1.0)
     assert table.attrs["nation"] == "PAK" and table.attrs["date"] == "2025-11"
-    assert table.loc["peer", "adopt"] == pytest.approx(2.0 * table.attrs["peer"])
+    a_peer = LogitCoefficients().a_peer
+    assert table.loc["peer", "adopt"] == pytest.approx(a_peer * table.attrs["peer"])
     nf = m.nation_frame()
     row = nf[(nf["nation"] == "PAK") & (nf["step"] == 5)].iloc[0]
     assert row["u_adopt"] == pytest.approx(table.loc["utility", "adopt"])
@@ -212,7 +214,7 @@ def test_live_parameter_change_takes_effect_next_step() -> None:
     a.set_parameter("rule.coef.a_peer", 0.0)
     a.step()
     assert (a.last_terms[:, 0, 3] == 0).all()
-    assert a.scenario.rule.coef.a_peer == 2.0  # the recorded scenario is unchanged
+    assert a.scenario.rule.coef.a_peer == LogitCoefficients().a_peer  # recorded: unchanged
 
 
 def test_save_writes_complete_results(tmp_path, busy_run) -> None:

@@ -97,6 +97,8 @@ def test_seized_asset_law_sells_seized_coins_only() -> None:
             {"date": "2025-09", "kind": "mandate", "nation": "CHN"},
             {"date": "2025-09", "kind": "set", "key": "rule.review_probability", "value": 1.0},
             {"date": "2025-09", "kind": "set", "key": "rule.coef.s_law", "value": 50.0},
+            # no discretionary sales (the estimated s0 is high): only the law can sell
+            {"date": "2025-09", "kind": "set", "key": "rule.coef.s0", "value": -20.0},
         ],
     }
     m = AdoptionModel(seed=3, overrides=over)

@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_verbosity(p)
     p.add_argument(
+        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
+        help="draw each replicate's coefficients from the posterior sample (default: the "
+        "shipped one), so intervals show parameter uncertainty as well as noise",
+    )  # fmt: skip
+    p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
     )
     p.add_argument(
@@ -124,6 +129,7 @@ def _compare(args: argparse.Namespace) -> int:
         names, replications=args.replications, seed=args.seed, steps=args.steps,
         workers=args.workers, backend=args.backend, scheduler=args.scheduler,
         store=out / "store", progress=level >= 0 and sys.stderr.isatty(),
+        posterior=args.posterior,
     )  # fmt: skip
     result.save(out)
     if level < 0:
@@ -141,6 +147,9 @@ def _compare(args: argparse.Namespace) -> int:
     for _, row in matrix.iterrows():
         table.add_row(*[str(v) for v in row])
     console.print(table)
+    from adoption_model.compare.report import uncertainty_text
+
+    console.print(uncertainty_text(result))
     console.print(f"Report: {out / 'report.html'} (tables as CSV/Parquet in {out})")
     if level > 0:
         elapsed = time.perf_counter() - started

@@ -71,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="wait for another sweep writing the same --out instead of refusing",
     )  # fmt: skip
     sweep.add_argument(
+        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
+        help="draw each run's coefficients from the posterior sample (default: the shipped "
+        "one): parameter uncertainty as well as noise",
+    )  # fmt: skip
+    sweep.add_argument(
         "--dry-run",
         action="store_true",
         help="validate and print the design size and the time, memory and disk estimate; "
@@ -120,6 +125,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
     warnings.showwarning = _warn_line
     exp = load_experiment(args.experiment)
+    if args.posterior:
+        from adoption_model.experiments.posterior import load_sample, posterior_path
+
+        load_sample(str(posterior_path(args.posterior)))
+        exp = exp.model_copy(update={"posterior": str(posterior_path(args.posterior))})
     check_seed(exp.seed, "seed")
     if args.out:
         out = check_path(args.out)
@@ -168,6 +178,13 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
         for row in failed.itertuples():
             print(f"run {row.run_id} (seed {row.seed}): {row.error}", file=sys.stderr)
+    if level >= 0:
+        print(
+            "spread across runs: stochastic noise and parameter uncertainty (coefficients "
+            f"drawn from {exp.posterior})"
+            if exp.posterior
+            else "spread across runs: stochastic noise and the design's factors (no --posterior)"
+        )
     if len(failed):
         raise RunsFailed(len(failed), len(runs), f"run {failed['run_id'].iloc[0]}: "
                          f"{failed['error'].iloc[0]}")  # fmt: skip

@@ -104,6 +104,8 @@ class Comparison:
     started: str = ""
     finished: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    #: the posterior sample each replicate drew its coefficients from ("" if none)
+    posterior: str = ""
 
     #: Tables written by :meth:`save`, as ``name.csv`` and ``name.parquet``.
     TABLES = (
@@ -129,6 +131,10 @@ class Comparison:
             replicate_seeds=list(self.seeds),
             backend=self.backend,
             workers=self.workers,
+            uncertainty="stochastic noise and parameter uncertainty (coefficients drawn from "
+            f"{self.posterior} by replicate seed)"
+            if self.posterior
+            else "stochastic noise only",
             intervals="95%: Wilson for shares of runs, percentile bootstrap (seeded from the "
             "comparison seed) for bounded outcomes and paired differences",
             scenarios=[
@@ -228,7 +234,11 @@ def resolve_scenarios(
 
 
 def comparison_experiment(
-    scenarios: Sequence[Scenario], labels: Sequence[str], replications: int, seed: int
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    replications: int,
+    seed: int,
+    posterior: str = "",
 ) -> Any:
     """The experiment a comparison runs: each scenario a base, one point, CRN seeds."""
     from adoption_model.experiments import load_experiment
@@ -243,6 +253,7 @@ def comparison_experiment(
             "replications": int(replications),
             "outcomes": dict(EXPRESSIONS),
             "store": {"steps": True, "adoptions": True, "chunk_runs": min(10, replications)},
+            "posterior": str(posterior or ""),
         }
     )
 
@@ -258,6 +269,7 @@ def compare(
     scheduler: str | None = None,
     store: str | Path | None = None,
     progress: bool = False,
+    posterior: str | Path | None = None,
 ) -> Comparison:
     """Run scenarios side by side with common random numbers and summarise them.
 
@@ -285,6 +297,10 @@ def compare(
         arguments resumes from it. Default: a temporary directory, removed afterwards.
     progress : bool
         Show the runner's progress bar on stderr.
+    posterior : str or path, optional
+        ``"shipped"`` or a posterior Parquet: each replicate draws its ``rule.coef.*`` from
+        the sample by its seed (the same draw in every scenario), so the intervals show
+        parameter uncertainty as well as noise (:mod:`adoption_model.experiments.posterior`).
 
     Returns
     -------
@@ -323,17 +339,21 @@ def compare(
     if backend not in BACKENDS:
         raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
     loaded, labels = resolve_scenarios(scenarios, steps)
-    exp = comparison_experiment(loaded, labels, int(replications), int(seed))
+    exp = comparison_experiment(
+        loaded, labels, int(replications), int(seed), str(posterior) if posterior else ""
+    )
     started = _now()
     if store is None:
         with tempfile.TemporaryDirectory(prefix="adoption-compare-") as tmp:
             stored = _run(exp, Path(tmp), backend, int(workers), scheduler, progress)
     else:
         stored = _run(exp, Path(store), backend, int(workers), scheduler, progress)
-    return build_comparison(
+    result = build_comparison(
         loaded, labels, int(seed), replicate_seeds(int(seed), int(replications)), *stored,
         workers=int(workers), backend=backend, started=started, finished=_now(),
     )  # fmt: skip
+    result.posterior = exp.posterior
+    return result
 
 
 def _run(

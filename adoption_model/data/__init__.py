@@ -159,3 +159,103 @@ def imf_programme_defaults() -> dict[str, Any]:
     """
     with (DATA_DIR / "imf_programmes.toml").open("rb") as fh:
         return dict(tomllib.load(fh)["new_programmes"])
+
+
+#: The panel's columns an initial state from the panel reads (``initial.from_panel``).
+PANEL_STATE_COLUMNS = (
+    "iso3",
+    "month",
+    "gdp_usd",
+    "population",
+    "debt_pct_gdp",
+    "reserves_usd",
+    "imports_usd_month",
+    "energy_surplus_mw",
+    "energy_cost_usd_mwh",
+    "imf_programme_active",
+    "imf_credit_pct_quota",
+    "state_reserve",
+    "state_mining",
+    "state_selling",
+    "state_sold_out",
+    "holdings_btc",
+    "cost_basis_usd",
+    "seized_sale_mandate",
+    "no_sell_pledge",
+)
+
+
+def panel_state(month: str) -> pd.DataFrame:
+    """The observed state of every nation at the end of ``month``, indexed by ISO3.
+
+    That is the historical panel's row of the next month (``panel.parquet`` rows hold the
+    state at the start of their month, after the previous month's actions); covariates are
+    as known then. Used by ``initial.from_panel``; the panel's coding is documented in
+    ``adoption_model/data/README.md`` ("Historical panel").
+
+    Examples
+    --------
+    >>> s = panel_state("2023-12")
+    >>> len(s), bool(s.loc["SLV", "state_reserve"]), s.loc["SLV", "month"]
+    (197, True, '2024-01')
+    """
+    from adoption_model.errors import InputError
+
+    year, mon = map(int, month.split("-"))
+    nxt = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+    frame = _panel_columns()
+    rows = frame[frame["month"] == nxt]
+    if rows.empty:
+        first, last = frame["month"].min(), frame["month"].max()
+        raise InputError(
+            f"initial.from_panel {month}: the panel covers the ends of {first} .. the month "
+            f"before {last}; pick a month in that range"
+        )
+    return rows.set_index("iso3")
+
+
+_PANEL_CACHE: dict[str, pd.DataFrame] = {}
+
+
+def _panel_columns() -> pd.DataFrame:
+    if "panel" not in _PANEL_CACHE:
+        from adoption_model.errors import InputError
+
+        path = DATA_DIR / "panel.parquet"
+        try:
+            _PANEL_CACHE["panel"] = pd.read_parquet(path, columns=list(PANEL_STATE_COLUMNS))
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{path}: unreadable panel ({exc}); rebuild with "
+                "python tools/build_panel.py --source ../shared/data"
+            ) from None
+    return _PANEL_CACHE["panel"]
+
+
+#: The decision rule's coefficients: the hand-set values and the shipped estimates.
+LOGIT_FIT = DATA_DIR / "logit_fit.toml"
+
+
+def logit_fit() -> dict[str, dict[str, object]]:
+    """``logit_fit.toml``: ``handset`` (the documented judgements of docs/ODD.md 7.2, the
+    priors' centres), ``estimate`` (the posterior summary the baseline uses, written by
+    ``adoption-model calibrate --ship``) and their ``provenance``.
+
+    Examples
+    --------
+    >>> fit = logit_fit()
+    >>> fit["handset"]["a0"], sorted(fit["estimate"]) == sorted(fit["handset"])
+    (-5.0, True)
+    """
+    import tomllib
+
+    if "logit_fit" not in _PANEL_CACHE:
+        from adoption_model.errors import InputError
+
+        try:
+            data = tomllib.loads(LOGIT_FIT.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{LOGIT_FIT}: unreadable ({exc}); reinstall adoption-model") from None
+        data.setdefault("estimate", dict(data["handset"]))
+        _PANEL_CACHE["logit_fit"] = data  # type: ignore[assignment]
+    return _PANEL_CACHE["logit_fit"]  # type: ignore[return-value]

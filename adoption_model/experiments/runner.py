@@ -68,7 +68,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     dict), ``overrides``, ``outcomes``, ``keep_steps``, ``keep_nations`` and optionally
     ``keep_adoptions``. Returns ``run_id``, ``status``, ``error``, ``outcomes``,
     ``steps_run``, ``duration_s``, ``host`` and the ``steps``, ``nations`` and ``adoptions``
-    frames (or None).
+    frames (or None). With ``posterior`` (a sample path) the run draws its ``rule.coef.*``
+    from it by its seed (:mod:`adoption_model.experiments.posterior`).
     """
     from adoption_model.runner import run
 
@@ -88,6 +89,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
         keep = bool(task["keep_nations"]) or adoptions
         overrides = {**task["overrides"], "output.nation_frame": keep}
+        if task.get("posterior"):  # parameter uncertainty: this run's coefficient draw
+            from adoption_model.experiments.posterior import posterior_overrides
+
+            overrides = {
+                **posterior_overrides(task["posterior"], task["seed"], task["base"]),
+                **overrides,
+            }
         result = run(task["base"], seed=task["seed"], overrides=overrides)
         frame = result.model_frame
         out["outcomes"] = evaluate_outcomes(task["outcomes"], frame)
@@ -456,6 +464,7 @@ def _sweep(
                     "overrides": {f: values[f][rid] for f in factors},
                     "outcomes": outcomes, "keep_steps": exp.store.steps,
                     "keep_nations": exp.store.nations, "keep_adoptions": exp.store.adoptions,
+                    "posterior": exp.posterior,
                 }  # fmt: skip
                 sent += 1
 

@@ -186,6 +186,10 @@ class Experiment(_Strict):
         Annotated[str, Field(max_length=200)],
     ] = Field(default_factory=lambda: dict(DEFAULT_OUTCOMES), max_length=200)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    #: parameter uncertainty: "shipped" (the bundled posterior sample) or the path of a
+    #: posterior Parquet; every run draws its rule.coef.* from it by its seed
+    #: (adoption_model/experiments/posterior.py). Empty: the scenarios' own coefficients.
+    posterior: str = ""
 
     @model_validator(mode="after")
     def _factors_consistent(self) -> Experiment:
@@ -306,6 +310,14 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
             expanded.append(load_scenario(data, exp.set).to_dict())
         except InputError as exc:
             raise InputError(f"scenarios[{i}]: {exc}{where}") from None
+    if exp.posterior:
+        from adoption_model.experiments.posterior import load_sample, posterior_path
+
+        post = posterior_path(exp.posterior)
+        if exp.posterior != "shipped" and not post.is_absolute():
+            post = here / post
+        load_sample(str(post))  # fails now, naming the file, not in every run
+        exp = exp.model_copy(update={"posterior": str(post)})
     for name, text in exp.outcomes.items():
         try:
             parse_outcome(text)
