@@ -19,8 +19,15 @@ EURO = ["AUT", "BEL", "DEU", "ESP", "FIN", "FRA", "GRC", "IRL", "ITA", "NLD", "P
 
 
 def decided(overrides: dict | None = None, nations: pd.DataFrame | None = None, steps: int = 1):
-    """A real baseline model after ``steps`` decisions (everyone reviews)."""
-    over = {"steps": steps, "rule.review_probability": 1.0, **(overrides or {})}
+    """A real baseline model after ``steps`` decisions (everyone reviews).
+
+    The stress and sanctions slopes are pinned positive (the hand-set values) so that each
+    term's sign and size read as its covariate's; the estimated slopes (issue 11) may take
+    either sign, which is the data's business, not these covariates'.
+    """
+    slopes = {"a_fx": 1.0, "a_debt": 0.75, "a_sanctions": 1.5, "c_sanctions": 1.0}
+    pinned = {f"rule.coef.{k}": v for k, v in slopes.items()}
+    over = {"steps": steps, "rule.review_probability": 1.0, **pinned, **(overrides or {})}
     m = AdoptionModel(seed=3, overrides=over, nations=nations)
     m.run_model()
     return m
