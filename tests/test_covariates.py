@@ -19,9 +19,11 @@ EURO = ["AUT", "BEL", "DEU", "ESP", "FIN", "FRA", "GRC", "IRL", "ITA", "NLD", "P
 
 
 def decided(overrides: dict | None = None, nations: pd.DataFrame | None = None, steps: int = 1):
-    """A real baseline model after ``steps`` decisions (everyone reviews)."""
+    """A real model after ``steps`` decisions (everyone reviews), with the hand-set
+    coefficients: the tests check how each input enters the utility, so they need the
+    documented signs (the estimated a_fx and a_sanctions are negative, docs/calibration.md)."""
     over = {"steps": steps, "rule.review_probability": 1.0, **(overrides or {})}
-    m = AdoptionModel(seed=3, overrides=over, nations=nations)
+    m = AdoptionModel("handset_coefficients", seed=3, overrides=over, nations=nations)
     m.run_model()
     return m
 
