@@ -19,16 +19,11 @@ EURO = ["AUT", "BEL", "DEU", "ESP", "FIN", "FRA", "GRC", "IRL", "ITA", "NLD", "P
 
 
 def decided(overrides: dict | None = None, nations: pd.DataFrame | None = None, steps: int = 1):
-    """A real baseline model after ``steps`` decisions (everyone reviews).
-
-    The stress and sanctions slopes are pinned positive (the hand-set values) so that each
-    term's sign and size read as its covariate's; the estimated slopes (issue 11) may take
-    either sign, which is the data's business, not these covariates'.
-    """
-    slopes = {"a_fx": 1.0, "a_debt": 0.75, "a_sanctions": 1.5, "c_sanctions": 1.0}
-    pinned = {f"rule.coef.{k}": v for k, v in slopes.items()}
-    over = {"steps": steps, "rule.review_probability": 1.0, **pinned, **(overrides or {})}
-    m = AdoptionModel(seed=3, overrides=over, nations=nations)
+    """A real model after ``steps`` decisions (everyone reviews), with the hand-set
+    coefficients: the tests check how each input enters the utility, so they need the
+    documented signs (the estimated a_fx and a_sanctions are negative, docs/calibration.md)."""
+    over = {"steps": steps, "rule.review_probability": 1.0, **(overrides or {})}
+    m = AdoptionModel("handset_coefficients", seed=3, overrides=over, nations=nations)
     m.run_model()
     return m
 

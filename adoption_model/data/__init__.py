@@ -244,8 +244,8 @@ def logit_fit() -> dict[str, dict[str, object]]:
     Examples
     --------
     >>> fit = logit_fit()
-    >>> fit["handset"]["a0"], sorted(fit["estimate"]) == sorted(fit["handset"])
-    (-5.0, True)
+    >>> fit["handset"]["a_peer"], sorted(fit["estimate"]) == sorted(fit["handset"])
+    (2.0, True)
     """
     import tomllib
 
