@@ -70,13 +70,33 @@ class Nation(mesa_compat.Agent):
     seized_mandate = _Row()
     no_sell = _Row()
     programme = _Row()
+    sanctions_exposure = _Row()
+    credit_pct_quota = _Row()
+    imf_member = _Row()
+    imf_quota_usd = _Row()
+    seized_btc = _Row()
+    mined_btc = _Row()
+    bought_btc = _Row()
+    accumulating = _Row()
+    target_share = _Row()
     buy_usd_month = _Row()
-    buy_months_left = _Row()
     program_btc_month = _Row()
     program_months_left = _Row()
     sell_btc_month = _Row()
-    freeze_until = _Row()
+    seized_sale = _Row()
     negative_months = _Row()
+    imf_financing = _Row()
+    imf_suspended = _Row()
+    imf_end = _Row()
+    imf_next_review = _Row()
+    imf_undisbursed_usd = _Row()
+    imf_lost_usd = _Row()
+    imf_scheduled_usd = _Row()
+    imf_failures = _Row()
+    imf_accumulated = _Row()
+    imf_withheld = _Row()
+    imf_started = _Row()
+    imf_ended = _Row()
     policy_since = _Row()
     threshold = _Row()
     peer = _Row()
@@ -149,15 +169,16 @@ class Nation(mesa_compat.Agent):
 
     # -- the per-agent engine: acts (7.3-7.5) -------------------------------------------
     def act(self) -> None:
-        """Carry out this month's policy: buy, mine, sell, then face an IMF audit."""
+        """Carry out this month's policy: buy, mine, sell, then face the IMF."""
         self.buy()
         self.mine()
         self.sell()
-        self.face_imf_audit()
+        self.face_imf()
 
     def buy(self) -> None:
-        """Buy this month's tranche toward the reserve target, and any dated programme."""
-        reserve.buy_one(self, self.model.steps, self.model.world.price)
+        """Buy toward the reserve's target share, and any dated programme."""
+        model = self.model
+        reserve.buy_one(self, model.steps, model.world.price, model.live.adoption)
 
     def mine(self) -> None:
         """Earn this month's share of block rewards; stop after months of negative margin."""
@@ -166,20 +187,21 @@ class Nation(mesa_compat.Agent):
         mining.mine_one(self, model.market, eff, stop_after)
 
     def sell(self) -> None:
-        """Sell this month's tranche; the proceeds return to FX reserves."""
-        reserve.sell_one(self, self.model.world.price)
+        """Sell (a seized-asset law, a tranche, part of the mined coins); proceeds to FX."""
+        model = self.model
+        reserve.sell_one(self, model.world.price, model.live.selling.mined_share, model.steps)
 
-    def face_imf_audit(self) -> None:
-        """A programme country that accumulated BTC this month may be caught by an audit."""
-        model, cfg = self.model, self.model.live.imf
-        u = model.rule.u_audit[self.index]
-        imf.audit_one(
+    def face_imf(self) -> None:
+        """A programme review may find this month's or earlier accumulation (7.5)."""
+        model, i = self.model, self.index
+        rule = model.rule
+        imf.review_one(
             self,
-            u,
+            rule.u_audit[i],
+            rule.u_imf[i],
             model.signals.p_detect,
             model.steps,
-            cfg.tranche_share_of_reserves,
-            cfg.freeze_months,
+            model.live.imf,
         )
 
     # -- verbs: the state transitions for this nation's row -----------------------------
@@ -195,9 +217,21 @@ class Nation(mesa_compat.Agent):
         """The last tranche is sold."""
         self.model.state.end_sale(self.index)
 
-    def freeze_purchases(self, until: int) -> None:
-        """No purchases before step ``until`` (an IMF detection)."""
-        self.model.state.freeze_purchases(self.index, until)
+    def leave_reserve(self, t: int) -> None:
+        """Drop the reserve policy: sold out."""
+        self.model.state.leave_reserve(self.index, t)
+
+    def start_imf_programme(self, t: int, size_usd: float, months: int, review_months: int) -> None:
+        """A new IMF financing programme approved at step ``t``."""
+        self.model.state.start_imf_programme(self.index, t, size_usd, months, review_months)
+
+    def suspend_imf_programme(self) -> None:
+        """The IMF programme goes off track."""
+        self.model.state.suspend_imf_programme(self.index)
+
+    def end_imf_programme(self) -> None:
+        """The IMF programme reached its end month."""
+        self.model.state.end_imf_programme(self.index)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Nation({self.code}, {self.state}, {self.holdings:,.0f} BTC)"

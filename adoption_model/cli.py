@@ -16,6 +16,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from adoption_model import __version__
 from adoption_model.errors import InputError, RunsFailed
@@ -28,12 +29,21 @@ COMMAND_MODULES = (
     "adoption_model.commands.sweep",
     "adoption_model.commands.compare",
     "adoption_model.commands.discover",
+    "adoption_model.commands.calibrate",
 )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit code 2), like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        line = f"{self.prog}: error: {message}; see {self.prog} --help".replace("\n", " ")
+        self.exit(2, line + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="adoption-model",
         description=(
             "Agent-based model of sovereign Bitcoin adoption: 197 real nations adopt a "

@@ -15,7 +15,7 @@ reserve purchases and sales (7.4, ``reserve``), the IMF (7.5, ``imf``) and dated
 5. decisions (synchronous: all decide, then all switch policy);
 6. acts (logit rule; the classic rules model adoption alone): purchases, mining income and
    the stop rule, sales, IMF audits;
-7. record, and stop early when nothing can change any more.
+7. record, and stop early when nothing can change any more (and no dated event is pending).
 
 Two engines run the same model. ``engine="vectorized"`` performs steps 4-6 with the
 vectorised submodel functions, one synchronous numpy update for all nations.
@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adoption_model import mesa_compat, network
+from adoption_model import guards, mesa_compat, network
 from adoption_model.agents import Nation
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.explain import explain as _explain
+from adoption_model.nations import load_dated_changes
 from adoption_model.network import InfluenceNetwork
 from adoption_model.record import MODEL_COLUMNS, Collected, Recorder
-from adoption_model.scenario import Scenario, load_scenario
+from adoption_model.scenario import Event, Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining, reserve
 from adoption_model.submodels.signal import PeerSignal, Signals, world_share
@@ -100,7 +101,9 @@ class AdoptionModel(mesa_compat.Model):
         self.ids: list[Any] = list(self.network.nodes)
         self.index_of = {str(k): i for i, k in enumerate(self.ids)}
         self.world = World.start(self.live)
-        self.state = NationState.from_table(self.nations_table, self.world.price)
+        self.state = NationState.from_table(
+            self.nations_table, self.world.price, sc.start, sc.imf.review_months
+        )
         self.peers = PeerSignal(self.network)
         self.rule = decision.make_rule(sc.rule.kind, self.n)
         self.classic = self.rule.classic
@@ -112,7 +115,10 @@ class AdoptionModel(mesa_compat.Model):
             sc.imf.exposure_full_at_pct_quota,
             sc.imf.programme_floor,
         )
-        self.schedule_events = events.by_month(sc.events)
+        self.data_events = self._data_events(sc)  # the nation table's dated changes
+        self.schedule_events = events.by_month(self.data_events + list(sc.events))
+        #: the month of the last dated event: classic runs stop early only after it
+        self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):  # fail now, not years into the run
             for key in ev.targets():
                 self.resolve_nation(key, f"events[{k}].nation")
@@ -143,6 +149,37 @@ class AdoptionModel(mesa_compat.Model):
     ) -> tuple[InfluenceNetwork, pd.DataFrame]:
         return network.build(sc.network, self.rng, nations)
 
+    def _data_events(self, sc: Scenario) -> list[Event]:
+        """The nation table's dated changes (sanctions, bans) as events, on the real world.
+
+        They fire before the scenario's own events of the same month, so a scenario can
+        override them (docs/ODD.md 7.7, "Dated changes from the data").
+        """
+        from_data = sc.initial.from_data if sc.initial.from_data is not None else True
+        if self.network.kind != "real" or not from_data:
+            return []
+        out: list[Event] = []
+        for r in load_dated_changes().itertuples():
+            if r.date < sc.start:
+                continue
+            name = f"data: {r.field} ({r.source_id}, {r.confidence})"
+            if r.field == "sanctions_exposure":
+                ev = Event(
+                    date=r.date, kind="sanctions", nation=r.iso3, value=float(r.value), name=name
+                )
+            else:
+                ban = "absolute" if r.field == "crypto_absolute_ban" else "mining"
+                ev = Event(
+                    date=r.date,
+                    kind="ban",
+                    nation=r.iso3,
+                    ban=ban,
+                    value=r.value == "True",
+                    name=name,
+                )
+            out.append(ev)
+        return out
+
     def resolve_nation(self, key: str | int, where: str = "nation") -> int:
         """Row index of a nation given its ISO3 code (real world) or node id (synthetic)."""
         if isinstance(key, int | np.integer) and not isinstance(key, bool):
@@ -164,7 +201,9 @@ class AdoptionModel(mesa_compat.Model):
         st, init = self.state, sc.initial
         from_data = init.from_data if init.from_data is not None else sc.network.kind == "real"
         start_step = 0
-        if from_data and "initial_state" in self.nations_table:
+        if init.from_panel is not None:
+            self._state_from_panel(sc, init.from_panel)
+        elif from_data and "initial_state" in self.nations_table:
             code = self.nations_table["initial_state"].astype(str).to_numpy()
             st.reserve[:] = np.isin(code, ("reserve", "both"))
             st.mining[:] = np.isin(code, ("mining", "both"))
@@ -188,12 +227,71 @@ class AdoptionModel(mesa_compat.Model):
         st.first_adopted[adopted] = 0
         st.policy_since[adopted] = 0
 
+    def _state_from_panel(self, sc: Scenario, month: str) -> None:
+        """The observed state at the end of ``month`` (``initial.from_panel``).
+
+        Covariates, policy states, holdings and cost basis come from the historical panel
+        (:func:`adoption_model.data.panel_state`). The panel does not record where coins
+        came from: a reserve holder's are counted as bought, a miner's (without a reserve)
+        as mined, anyone else's as seized. A nation that mines uses its table's
+        ``initial_mining_mw`` when given, else ``mining.allocation_share`` of its surplus;
+        a reserve holder accumulates (its purchases track its target share, 7.4); a nation
+        in the middle of a sale sells the rest over ``selling.months``. The IMF: the
+        panel's programme flag; a programme's financing terms come from the nation table
+        (programmes in force in 2025) and apply only where the panel shows a programme.
+        """
+        from adoption_model.data import panel_state
+
+        rows = panel_state(month).reindex([str(k) for k in self.ids])
+        if rows["month"].isna().any():
+            missing = rows.index[rows["month"].isna()][0]
+            raise InputError(f"initial.from_panel {month}: nation {missing} is not in the panel")
+        st = self.state
+
+        def num(col: str) -> np.ndarray:
+            return rows[col].to_numpy(dtype=float, na_value=0.0)
+
+        def flag(col: str) -> np.ndarray:
+            return rows[col].fillna(False).to_numpy(dtype=bool)
+
+        st.gdp_usd[:] = num("gdp_usd")
+        st.population[:] = num("population")
+        st.debt_pct_gdp[:] = num("debt_pct_gdp")
+        st.imports_usd_month[:] = np.maximum(num("imports_usd_month"), 1.0)
+        st.energy_surplus_mw[:] = num("energy_surplus_mw")
+        st.energy_cost_usd_mwh[:] = num("energy_cost_usd_mwh")
+        st.credit_pct_quota[:] = num("imf_credit_pct_quota")
+        st.programme[:] = flag("imf_programme_active")
+        st.imf_financing &= st.programme
+        st.seized_mandate[:] = flag("seized_sale_mandate")
+        st.no_sell[:] = flag("no_sell_pledge")
+        st.reserves_usd[:] = num("reserves_usd")
+        st.holdings[:] = num("holdings_btc")
+        st.cost_basis_usd[:] = num("cost_basis_usd")
+        st.reserve[:] = flag("state_reserve")
+        st.accumulating[:] = st.reserve
+        st.mining[:] = flag("state_mining")
+        st.bought_btc[:] = np.where(st.reserve, st.holdings, 0.0)
+        st.mined_btc[:] = np.where(~st.reserve & st.mining, st.holdings, 0.0)
+        st.seized_btc[:] = st.holdings - st.bought_btc - st.mined_btc
+        st.selling[:] = flag("state_selling") & (st.holdings > 0)
+        st.sold_out[:] = flag("state_sold_out") | st.selling
+        st.sell_btc_month[:] = np.where(st.selling, st.holdings / sc.selling.months, 0.0)
+        table_mw = (
+            self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
+            if "initial_mining_mw" in self.nations_table
+            else np.zeros(self.n)
+        )
+        mw = np.where(table_mw > 0, table_mw, sc.mining.allocation_share * st.energy_surplus_mw)
+        st.mining_mw[:] = np.where(st.mining, mw, 0.0)
+
     # ------------------------------------------------------------------ the step
     @property
     def date(self) -> str:
         """The current month, ``YYYY-MM``."""
         return self.world.date
 
+    @guards.checked_step  # a non-finite price, stock or flow stops the run with one line
     def step(self) -> None:
         """Advance one month (Mesa increments ``self.steps`` before this runs)."""
         if self.steps > self.recorder.capacity():
@@ -203,6 +301,7 @@ class AdoptionModel(mesa_compat.Model):
         self.world.advance(self.rng, self.net_buying, self.market.sovereign_th)
         if not self.classic:  # this month's flows start at zero (events may add to them)
             st.clear_flows()
+        before = st.reserve | st.mining  # adopters before this month's events and decisions
         self.money_moved = events.fire(self, self.schedule_events.get(self.world.month, []))
         rule.draw(self.rng)  # 3. this month's uniforms
         self.signals = self._prepare_signals()  # 4. signals (7.1)
@@ -219,7 +318,7 @@ class AdoptionModel(mesa_compat.Model):
             else:
                 self._act_vectorized()
         adopted = st.reserve | st.mining
-        new = adopted & ~self.signals.adopted
+        new = adopted & ~before  # dated 'adopt'/'mine' events count as new adopters too
         any_new = bool(new.any())
         if any_new:
             st.first_adopted[new & (st.first_adopted < 0)] = self.steps
@@ -227,7 +326,8 @@ class AdoptionModel(mesa_compat.Model):
         if not self.classic:
             self.net_buying = float(st.bought.sum() - st.sold.sum())
         n_adopted = self.recorder.record(self, adopted, new if any_new else None, self.money_moved)
-        if self.steps >= self.scenario.steps or rule.stops(any_new, n_adopted):
+        pending = self.world.month < self.last_event_month  # a dated event is still to fire
+        if self.steps >= self.scenario.steps or (not pending and rule.stops(any_new, n_adopted)):
             self.running = False
         self.stopped_early = not self.running and self.steps < self.scenario.steps
 
@@ -252,7 +352,12 @@ class AdoptionModel(mesa_compat.Model):
         sig.revenue_mwh = mining.market(st, w, sc.mining.blocks_per_month).revenue_mwh
         sig.p_detect = imf.detection_probability(w.imf_stance, sc.imf.detection_probability)
         sig.imf_stance = w.imf_stance
+        cfg = sc.imf  # programmes start, end and go off track: exposure follows them
+        self.exposure = imf.exposure(
+            st.credit_pct_quota, st.programme, cfg.exposure_full_at_pct_quota, cfg.programme_floor
+        )
         sig.exposure = self.exposure
+        sig.imf_at_risk = imf.at_risk(st, sig.p_detect, cfg.review_months)
         return sig
 
     def _decide_vectorized(self) -> None:
@@ -264,17 +369,11 @@ class AdoptionModel(mesa_compat.Model):
 
     def _act_vectorized(self) -> None:
         st, sc, w, t = self.state, self.live, self.world, self.steps
-        reserve.buy(st, t, w.price)  # 7.4 purchases toward the target, dated programmes
+        reserve.buy(st, t, w.price, sc.adoption)  # 7.4 purchases toward the target
         mining.mine(st, self.market, w.efficiency_j_per_th, sc.mining.stop_after_months)  # 7.3
-        reserve.sell(st, w.price)  # 7.4 sale tranches
-        imf.audit(  # 7.5 audits of programme countries that accumulated this month
-            st,
-            self.rule.u_audit,
-            self.signals.p_detect,
-            t,
-            sc.imf.tranche_share_of_reserves,
-            sc.imf.freeze_months,
-        )
+        reserve.sell(st, w.price, sc.selling.mined_share, t)  # 7.4 sales
+        rule = self.rule  # 7.5 reviews, programmes ending and starting
+        imf.review(st, rule.u_audit, rule.u_imf, self.signals.p_detect, t, sc.imf)
 
     # ------------------------------------------------------------------ explanations
     @property

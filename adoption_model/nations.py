@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from adoption_model.data import DATA_DIR
+from adoption_model.data import DATA_DIR, verify
 from adoption_model.errors import InputError, check_int, check_rng, did_you_mean
 
 #: Default location of the nation table.
@@ -46,6 +46,35 @@ SOURCES_TOML = DATA_DIR / "sources.toml"
 #: Allowed values of the enumerated string columns.
 ACQUISITION_CHANNELS = ("", "seized", "mined", "bought", "donated", "mixed")
 POLICY_STATES = ("none", "reserve", "mining", "both")
+#: Currency regimes (a simplification of the IMF AREAER de facto classes).
+CURRENCY_REGIMES = (
+    "own_float",
+    "own_managed_or_peg",
+    "currency_union",
+    "dollarised_or_euroised",
+    "currency_board",
+)
+#: Currency unions whose reserves are pooled at a union central bank.
+CURRENCY_UNIONS = ("", "EUR", "WAEMU", "CEMAC", "ECCU")
+#: Reserve-adequacy classes of the IMF ARA framework (data README, institutions).
+ARA_CLASSES = (
+    "advanced_reserve_issuer",
+    "advanced",
+    "emerging_market",
+    "low_income_or_credit_constrained",
+)
+#: World Bank FY2025 income groups ("" where the Bank does not classify).
+INCOME_GROUPS = ("", "H", "UM", "LM", "L")
+#: Broadest sanctions scope in force (comprehensive > sectoral_financial > targeted).
+SANCTIONS_SCOPES = ("", "targeted", "sectoral_financial", "comprehensive")
+#: Columns with a closed set of values.
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "currency_regime": CURRENCY_REGIMES,
+    "currency_union": CURRENCY_UNIONS,
+    "ara_class": ARA_CLASSES,
+    "income_group": INCOME_GROUPS,
+    "sanctions_scope": SANCTIONS_SCOPES,
+}
 
 #: The columns of nations.csv, in order, with their kind and constraint.
 #: kind: "str", "float", "bool"; constraint for floats: ">=0" or ">0" or "" (any finite).
@@ -69,6 +98,13 @@ NATION_COLUMNS: dict[str, tuple[str, str]] = {
     "imf_member": ("bool", ""),
     "imf_credit_pct_quota": ("float", ">=0"),
     "imf_programme_active": ("bool", ""),
+    "imf_quota_usd": ("float", ">=0"),
+    "imf_facility": ("str", ""),
+    "imf_financing": ("bool", ""),
+    "imf_programme_start": ("str", ""),
+    "imf_programme_end": ("str", ""),
+    "imf_programme_usd": ("float", ">=0"),
+    "imf_undisbursed_usd": ("float", ">=0"),
     "btc_holdings": ("float", ">=0"),
     "btc_acquisition": ("str", ""),
     "seized_sale_mandate": ("bool", ""),
@@ -77,6 +113,20 @@ NATION_COLUMNS: dict[str, tuple[str, str]] = {
     "initial_mining_mw": ("float", ">=0"),
     "policy_since": ("str", ""),
     "waemu_pooled": ("bool", ""),
+    "currency_regime": ("str", ""),
+    "currency_union": ("str", ""),
+    "reserve_currency_issuer": ("bool", ""),
+    "ara_class": ("str", ""),
+    "income_group": ("str", ""),
+    "net_debt_pct_gdp": ("float", "optional"),
+    "sanctions_scope": ("str", ""),
+    "sanctions_reserves_frozen": ("bool", ""),
+    "sanctions_exposure": ("float", "[0,1]"),
+    "crypto_absolute_ban": ("bool", ""),
+    "crypto_implicit_ban": ("bool", ""),
+    "crypto_mining_ban": ("bool", ""),
+    "crypto_legal_tender": ("bool", ""),
+    "energy_export_mw": ("float", ">=0"),
 }
 
 #: Number of sovereign nations in the table.
@@ -115,6 +165,9 @@ def _validate_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any
                 raise _bad(path, where, col, f"{text!r} is not True or False")
             out[col] = value
             continue
+        if constraint == "optional" and text == "":
+            out[col] = math.nan  # not published for this nation (data README)
+            continue
         try:
             number = float(text)
         except ValueError:
@@ -125,6 +178,8 @@ def _validate_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any
             raise _bad(path, where, col, f"{text} must be > 0")
         if constraint == ">=0" and not number >= 0:
             raise _bad(path, where, col, f"{text} must be >= 0")
+        if constraint == "[0,1]" and not 0 <= number <= 1:
+            raise _bad(path, where, col, f"{text} must be in [0, 1]")
         out[col] = number
     for col in ("name", "un_region", "continent"):
         if not out[col]:
@@ -140,8 +195,18 @@ def _validate_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any
             "btc_acquisition",
             f"{out['btc_acquisition']!r} not in {ACQUISITION_CHANNELS}",
         )
+    for col, allowed in _ENUMS.items():
+        if out[col] not in allowed:
+            raise _bad(path, where, col, f"{out[col]!r} not in {allowed}")
+    if (out["currency_union"] != "") != (out["currency_regime"] == "currency_union"):
+        raise _bad(
+            path, where, "currency_union", "must be set exactly when currency_regime is a union"
+        )
     if out["initial_state"] not in POLICY_STATES:
         raise _bad(path, where, "initial_state", f"{out['initial_state']!r} not in {POLICY_STATES}")
+    for col in ("imf_programme_start", "imf_programme_end"):
+        if not _MONTH.match(out[col]):
+            raise _bad(path, where, col, f"{out[col]!r} is not YYYY-MM or empty")
     if not _MONTH.match(out["policy_since"]):
         raise _bad(path, where, "policy_since", f"{out['policy_since']!r} is not YYYY-MM or empty")
     if (out["initial_state"] == "none") != (out["policy_since"] == ""):
@@ -200,7 +265,7 @@ def _read_validated(path: Path) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: str) -> pd.DataFrame:
-    return _read_validated(Path(path))
+    return _read_validated(verify(path))  # the package's own table: checked against SHA256SUMS
 
 
 def load_nations(path: str | Path | None = None) -> pd.DataFrame:
@@ -229,11 +294,41 @@ def load_nations(path: str | Path | None = None) -> pd.DataFrame:
     return _read_validated(resolved)
 
 
+#: Dated changes of the nation table after the start month (sanctions, crypto bans).
+DATED_CHANGES_CSV = DATA_DIR / "dated_changes.csv"
+_CHANGE_FIELDS = ("sanctions_exposure", "crypto_absolute_ban", "crypto_mining_ban")
+
+
+@functools.lru_cache(maxsize=1)
+def _load_changes() -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            verify(DATED_CHANGES_CSV), dtype=str, keep_default_na=False, na_values=[]
+        )
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputError(f"{DATED_CHANGES_CSV}: unreadable ({exc}); {_FIX}") from None
+    for k, row in enumerate(frame.itertuples(), start=2):
+        if row.field not in _CHANGE_FIELDS or not _MONTH.match(row.date) or not row.date:
+            raise InputError(f"{DATED_CHANGES_CSV}: line {k}: bad field or date; {_FIX}")
+    return frame
+
+
+def load_dated_changes() -> pd.DataFrame:
+    """Dated changes of the nation table after 2025-06 (``dated_changes.csv``).
+
+    Columns ``iso3, date, field, value, sanctions_scope, sanctions_reserves_frozen,
+    source_id, confidence``; ``field`` is ``sanctions_exposure`` (value a number in
+    [0, 1]) or ``crypto_absolute_ban`` / ``crypto_mining_ban`` (value True or False). The
+    model fires them as dated events on the real world (docs/ODD.md 7.7).
+    """
+    return _load_changes().copy()
+
+
 @functools.lru_cache(maxsize=1)
 def load_sources() -> dict[str, dict[str, Any]]:
     """Return the source registry (``sources.toml``) as ``{source_id: entry}``."""
     try:
-        with SOURCES_TOML.open("rb") as handle:
+        with verify(SOURCES_TOML).open("rb") as handle:
             return tomllib.load(handle)["sources"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise InputError(f"{SOURCES_TOML}: unreadable ({exc}); {_FIX}") from None
@@ -243,7 +338,7 @@ def load_sources() -> dict[str, dict[str, Any]]:
 def _load_values() -> pd.DataFrame:
     try:
         return pd.read_csv(
-            VALUES_CSV, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8"
+            verify(VALUES_CSV), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8"
         )
     except (OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{VALUES_CSV}: unreadable ({exc}); {_FIX}") from None

@@ -58,6 +58,10 @@ MODEL_COLUMNS = (
     "network_hashrate_ehs",
     "imf_stance",
     "imf_detections",
+    "imf_withheld_usd",
+    "imf_programmes",
+    "imf_programme_starts",
+    "imf_programme_ends",
     "fx_reserves_usd",
 )
 
@@ -69,6 +73,9 @@ _INT_COLUMNS = (
     "n_sold_out",
     "n_new_adopters",
     "imf_detections",
+    "imf_programmes",
+    "imf_programme_starts",
+    "imf_programme_ends",
 )
 
 
@@ -173,6 +180,11 @@ class Recorder:
             r["btc_sold"][i] = st.sold.sum()
             r["supply_share"][i] = total / w.supply
             r["imf_detections"][i] = np.count_nonzero(st.detected)
+            r["imf_withheld_usd"][i] = st.imf_withheld.sum()
+            r["imf_programme_starts"][i] = np.count_nonzero(st.imf_started)
+            r["imf_programme_ends"][i] = np.count_nonzero(st.imf_ended)
+        if not self.classic:
+            r["imf_programmes"][i] = np.count_nonzero(st.programme)
             r["fx_reserves_usd"][i] = st.reserves_usd.sum()
         if self.keep_nations:
             self._record_nations(m, i)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
+from adoption_model.fileio import atomic_dir
 from adoption_model.model import AdoptionModel
 from adoption_model.provenance import provenance_record
 from adoption_model.scenario import Scenario, load_scenario
@@ -42,22 +42,29 @@ class RunResult:
         """Write ``model.parquet``, ``nations.parquet`` (if kept), ``scenario.toml``,
         ``first_adoptions.csv``, ``summary.json`` and ``provenance.json`` into ``directory``.
 
-        Each file is written to a temporary file beside it and renamed into place, so an
-        interrupted save never leaves a half-written file under a final name.
+        The files are written into a temporary directory beside ``directory`` that then
+        takes its place (:func:`~adoption_model.fileio.atomic_dir`): a failure, a full disk
+        included, leaves the previous result (or nothing) and is a one-line InputError.
+        Other files a previous ``directory`` holds are kept.
         """
-        out = make_output_dir(directory)
-        atomic_write(out / "model.parquet", lambda p: self.model_frame.to_parquet(p, index=False))
-        if self.nation_frame is not None:
-            atomic_write(
-                out / "nations.parquet", lambda p: self.nation_frame.to_parquet(p, index=False)
-            )
-        atomic_write(
-            out / "first_adoptions.csv", lambda p: self.first_adoptions.to_csv(p, index=False)
-        )
-        atomic_text(out / "scenario.toml", self.scenario.to_toml())
-        atomic_text(out / "summary.json", json.dumps(self.summary, indent=2, default=_json))
-        atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
-        return out
+        fix = "free some space or choose another --out; nothing was changed"
+        with atomic_dir(directory, self.FILES, fix=fix) as out:
+            self.model_frame.to_parquet(out / "model.parquet", index=False)
+            if self.nation_frame is not None:
+                self.nation_frame.to_parquet(out / "nations.parquet", index=False)
+            self.first_adoptions.to_csv(out / "first_adoptions.csv", index=False)
+            (out / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
+            summary = json.dumps(self.summary, indent=2, default=_json)
+            (out / "summary.json").write_text(summary, encoding="utf-8")
+            provenance = json.dumps(self.provenance(), indent=2)
+            (out / "provenance.json").write_text(provenance, encoding="utf-8")
+        return Path(directory)
+
+    #: The files :meth:`save` writes (a previous result's copies are replaced).
+    FILES = (
+        "model.parquet", "nations.parquet", "first_adoptions.csv", "scenario.toml",
+        "summary.json", "provenance.json",
+    )  # fmt: skip
 
     def provenance(self) -> dict[str, Any]:
         """Versions, git commit, seed, scenario hash and timestamps of this run."""

@@ -92,9 +92,18 @@ class World:
         return month_name(self.month)
 
     def momentum(self) -> float:
-        """tanh of the log return over the last ``price.momentum_months`` months (0 at start)."""
-        k = self.scenario.price.momentum_months
-        past = self.log_prices[max(0, len(self.log_prices) - 1 - k)]
+        """tanh of the log return over the last ``price.momentum_months`` months.
+
+        Before that many months have passed, the start is the earliest price known: the
+        given ``price.history`` (months before the start), else the start price (0 at start).
+        """
+        p = self.scenario.price
+        k = p.momentum_months
+        back = len(self.log_prices) - 1 - k
+        if back >= 0 or not p.history:
+            past = self.log_prices[max(0, back)]
+        else:  # the months before the start (price.history, oldest first)
+            past = math.log(p.history[max(0, len(p.history) + back)])
         return math.tanh(self.log_prices[-1] - past)
 
     def advance(

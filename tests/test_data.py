@@ -237,8 +237,11 @@ def _set(lines: list[str], iso3: str, column: str, value: str) -> list[str]:
         (lambda ls: _set(ls, "SLV", "initial_state", "hodl"), ("SLV", "initial_state")),
         (
             lambda ls: [line.rsplit(",", 1)[0] for line in ls],
-            ("missing column", "waemu_pooled"),
+            ("missing column", "energy_export_mw"),
         ),
+        (lambda ls: _set(ls, "RUS", "sanctions_exposure", "2"), ("RUS", "sanctions_exposure")),
+        (lambda ls: _set(ls, "JPN", "ara_class", "rich"), ("JPN", "ara_class")),
+        (lambda ls: _set(ls, "FRA", "currency_union", ""), ("FRA", "currency_union")),
         (lambda ls: ls + [ls[1]], ("duplicate", "AFG")),
         (lambda ls: ls[:100], ("99 rows",)),
     ],

@@ -23,8 +23,9 @@ from adoption_model.submodels.signal import (
 )
 
 #: Every event kind, and every act: programme purchases (PAK, a programme country, so IMF
-#: audits catch it), mining by a programme country (EGY), a sale law (GBR), a dropped pledge
-#: (USA), a partial sale (UKR), a price crash that makes miners stop, live parameters.
+#: reviews catch it), mining by a programme country (EGY), a sale law (GBR), a dropped pledge
+#: (USA), a partial sale (UKR), a price crash that makes miners stop, live parameters; IMF
+#: reviews every two months, so programmes fail, go off track, end and start.
 EVERY_SUBMODEL = {
     "steps": 36,
     "price.kappa": 20.0,
@@ -32,7 +33,8 @@ EVERY_SUBMODEL = {
     "rule.coef.s0": -1.0,
     "imf.stance": 1.0,
     "imf.detection_probability": 0.9,
-    "imf.freeze_months": 3,
+    "imf.review_months": 2,
+    "imf.new_programme_rate": 0.5,
     "mining.stop_after_months": 2,
     "selling.months": 3,
     "events": [
@@ -44,6 +46,9 @@ EVERY_SUBMODEL = {
         {"date": "2025-09", "kind": "pledge", "nation": "USA", "value": False},
         {"date": "2025-10", "kind": "mine", "nation": "NOR"},
         {"date": "2025-11", "kind": "sell", "nation": "UKR", "fraction": 0.5},
+        {"date": "2025-12", "kind": "ban", "nation": "CHN", "ban": "absolute", "value": False},
+        {"date": "2025-12", "kind": "ban", "nation": "CHN", "ban": "mining", "value": False},
+        {"date": "2026-01", "kind": "sanctions", "nation": "ARG", "value": 1.0},
         {"date": "2026-02", "kind": "imf_stance", "stance": 0.8},
         {"date": "2026-03", "kind": "set", "key": "imf.exposure_full_at_pct_quota", "value": 100},
         {"date": "2026-04", "kind": "set", "key": "rule.coef.a_peer", "value": 4.0},
@@ -68,6 +73,10 @@ CASES = {
         "network.n": 60,
         "initial.seed_count": 3,
         "rule.review_probability": 0.5,
+        # the hand-set base rates: with the estimated ones (a0 -7.3) 60 nodes in 24 months
+        # rarely act, and this case must exercise decisions in both engines
+        "rule.coef.a0": -5.0,
+        "rule.coef.c0": -4.5,
     },
     "threshold-real": {"steps": 30, "rule.kind": "threshold", "rule.phi": 0.3},
     "threshold-er": {
@@ -227,14 +236,16 @@ def test_every_submodel_case_exercises_every_mechanism() -> None:
     kinds = {e["kind"] for e in m.fired_events}
     assert kinds == {
         "adopt", "buy", "mine", "energy", "mandate", "pledge", "sell", "imf_stance", "set",
-        "price_shock",
+        "price_shock", "ban", "sanctions",
     }  # fmt: skip
-    assert mf["imf_detections"].sum() > 0  # IMF audits
+    assert mf["imf_detections"].sum() > 0  # IMF reviews
+    assert mf["imf_withheld_usd"].sum() > 0  # withheld tranches (suspension: the pair test)
+    assert mf["imf_programme_starts"].sum() > 0 and mf["imf_programme_ends"].sum() > 0
     assert mf["btc_sold"].sum() > 0 and (nf["state"] == "sold out").any()  # sales
     assert mf["btc_mined"].sum() > 0
     assert (mf["n_miners"].diff().iloc[1:] < 0).any()  # the mining stop rule
     pak = nf[nf["nation"] == "PAK"]
-    assert (pak["bought"] > 0).sum() >= 2  # the purchase programme (with freezes)
+    assert (pak["bought"] > 0).sum() >= 2  # the purchase programme
     calm = _run({**EVERY_SUBMODEL, "price.kappa": 0.0}, "vectorized").model_frame()
     assert not calm["btc_price"].equals(mf["btc_price"])  # price impact moved the price
 
@@ -260,15 +271,31 @@ def _twins(overrides: dict, seed: int = 5) -> tuple[AdoptionModel, AdoptionModel
         "mining_mw": rng.uniform(0.0, 500.0, n),
         "energy_cost_usd_mwh": rng.choice([1.0, 1e6], n),  # profitable or hopeless
         "negative_months": rng.integers(0, 3, n),
-        "buy_usd_month": rng.exponential(1e8, n),
-        "buy_months_left": rng.integers(0, 3, n),
+        "accumulating": rng.random(n) < 0.7,
+        "sanctions_exposure": rng.choice([0.0, 0.5, 1.0], n),
         "program_btc_month": rng.exponential(5.0, n),
         "program_months_left": rng.integers(0, 3, n),
-        "freeze_until": a.steps + rng.integers(-1, 2, n),
         "sell_btc_month": rng.exponential(60.0, n),
+        "seized_sale": rng.random(n) < 0.2,
+        "no_sell": rng.random(n) < 0.2,
+        # the IMF: programmes in force, suspended, due for review now or later, ending
+        "imf_financing": rng.random(n) < 0.6,
+        "imf_suspended": rng.random(n) < 0.2,
+        "imf_next_review": a.steps + rng.integers(0, 2, n),
+        "imf_end": a.steps + rng.integers(0, 12, n),
+        "imf_undisbursed_usd": rng.exponential(1e9, n),
+        "imf_failures": rng.integers(0, 2, n),
+        "imf_accumulated": rng.random(n) < 0.3,
+        "imf_member": rng.random(n) < 0.9,
+        "credit_pct_quota": rng.choice([0.0, 150.0], n),
+        "imf_quota_usd": rng.exponential(1e9, n),
         "bought": np.where(rng.random(n) < 0.5, 0.0, 1.0),
         "mined": np.where(rng.random(n) < 0.5, 0.0, 1.0),
     }
+    # holdings by origin add up to the holdings
+    split = rng.dirichlet([1.0, 1.0, 1.0], n)
+    for k, name in enumerate(("seized_btc", "mined_btc", "bought_btc")):
+        fields[name] = fields["holdings"] * split[:, k]
     # the model's invariant: a losing streak belongs to a miner (start and stop reset it)
     fields["negative_months"] = np.where(fields["mining"], fields["negative_months"], 0)
     for m in (a, b):
@@ -299,27 +326,44 @@ def test_purchases_and_sales_vectorised_equal_scalar_references() -> None:
     a, b = _twins({})
     t, price = a.steps, a.world.price
     held = a.state.holdings.copy()
-    reserve.buy(a.state, t, price)
-    reserve.sell(a.state, price)
+    ad, share = a.live.adoption, 0.5
+    seized = a.state.seized_btc.copy()
+    reserve.buy(a.state, t, price, ad)
+    reserve.sell(a.state, price, share, t)
     for nation in b.nations:
-        reserve.buy_one(nation, t, price)
-        reserve.sell_one(nation, price)
+        reserve.buy_one(nation, t, price, ad)
+        reserve.sell_one(nation, price, share, t)
     _assert_same_state(a, b)
     assert (a.state.holdings > held).any() and (a.state.sold > 0).any()
-    assert (b.state.reserves_usd == 0).any()  # purchases capped at the reserves left
+    assert (a.state.buy_usd_month > 0).any() and (a.state.buy_usd_month == 0).any()
+    assert len(set(a.state.target_share[a.state.reserve])) == 3  # by sanctions exposure
+    law = b.state.seized_sale  # cleared by the sale: the seized coins went, the rest stayed
+    assert not law.any() and (a.state.seized_btc < seized).any()
     sel = np.array([3, 7, 11])
     reserve.sell_now(a.state, sel, 0.4, price, t)  # the 'sell' event: one code for both
-    assert (a.state.sold_out[sel]).all() and not a.state.selling[sel].any()
+    assert not a.state.sold_out[sel].all()  # a partial sale keeps the policy
+    reserve.sell_now(a.state, sel, 1.0, price, t)
+    assert (a.state.sold_out[sel]).all() and (a.state.holdings[sel] == 0).all()
 
 
-def test_imf_audit_vectorised_equals_scalar_reference() -> None:
-    a, b = _twins({})
-    u = np.random.default_rng(3).random(a.n)
-    imf.audit(a.state, u, 0.6, a.steps, 0.05, 12)
+def test_imf_review_vectorised_equals_scalar_reference() -> None:
+    a, b = _twins({"imf.new_programme_rate": 0.6})
+    rng = np.random.default_rng(3)
+    u, u_new = rng.random(a.n), rng.random(a.n)
+    cfg = a.live.imf
+    a.state.programme[:] = a.state.imf_financing & ~a.state.imf_suspended
+    b.state.programme[:] = a.state.programme
+    before = a.state.imf_undisbursed_usd.copy()
+    imf.review(a.state, u, u_new, 0.6, a.steps, cfg)
     for nation in b.nations:
-        imf.audit_one(nation, u[nation.index], 0.6, b.steps, 0.05, 12)
+        i = nation.index
+        imf.review_one(nation, u[i], u_new[i], 0.6, b.steps, cfg)
     _assert_same_state(a, b)
-    assert a.state.detected.any() and (a.state.freeze_until == a.steps + 13).any()
+    st = a.state
+    assert st.detected.any() and (st.imf_withheld > 0).any()  # failed reviews
+    assert st.imf_suspended.any() and st.imf_ended.any() and st.imf_started.any()
+    old = ~st.imf_started
+    assert (st.imf_withheld[old] <= before[old]).all()  # bounded by what was undisbursed
 
 
 def test_policy_switch_vectorised_equals_scalar_reference() -> None:

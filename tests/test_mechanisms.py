@@ -8,6 +8,7 @@ import pytest
 
 from adoption_model.model import AdoptionModel
 from adoption_model.runner import run
+from adoption_model.scenario import LogitCoefficients
 
 
 @pytest.fixture(scope="module")
@@ -83,36 +84,48 @@ def test_events_fire_in_their_month() -> None:
     nf = b.nation_frame()
     deu = nf[nf["nation"] == "DEU"].set_index("date")["state"]
     assert deu["2025-12"] == "none" and deu["2026-01"] == "reserve"
-    assert [e["date"] for e in b.fired_events] == ["2026-01", "2026-03", "2026-06"]
+    own = [e["date"] for e in b.fired_events if not e["name"].startswith("data:")]
+    assert own == ["2026-01", "2026-03", "2026-06"]
+    # the nation table's dated changes fire too (Syria's US sanctions end, 2025-07)
+    assert [e["nations"] for e in b.fired_events if e["name"].startswith("data:")] == [["SYR"]]
 
 
-def test_imf_audit_detects_withholds_and_freezes() -> None:
-    """A programme country buying under a hard-line IMF is caught, loses a tranche, freezes."""
+def test_imf_review_withholds_the_scheduled_tranche() -> None:
+    """A programme country buying under a hard-line IMF fails its next review: that
+    review's tranche (undisbursed / reviews left) is withheld from its FX reserves."""
     over = {
-        "steps": 20,
+        "steps": 12,
         "rule.review_probability": 0.0,
         "imf.stance": 1.0,
         "imf.detection_probability": 1.0,
-        "imf.freeze_months": 6,
+        "imf.new_programme_rate": 0.0,
         "events": [{"date": "2025-07", "kind": "buy", "nation": "PAK", "btc": 1200, "months": 12}],
     }
     m = AdoptionModel(seed=1, overrides=over)
+    st, i = m.state, m.resolve_nation("PAK")
+    review, end, left0 = st.imf_next_review[i], st.imf_end[i], st.imf_undisbursed_usd[i]
+    tranche = left0 / ((end - review) // 6 + 1)
     m.run_model()
     pak = m.nation_frame().query("nation == 'PAK'").set_index("step")
-    assert pak.loc[1, "bought"] > 0  # bought in the first month, then caught
-    assert m.model_frame().set_index("step").loc[1, "imf_detections"] >= 1
-    # withheld tranche: reserves fall by the purchase and 5% of what is left
-    before = pak.loc[0, "reserves_usd"]
-    paid = pak.loc[1, "bought"] * m.model_frame().set_index("step").loc[1, "btc_price"]
-    assert pak.loc[1, "reserves_usd"] == pytest.approx((before - paid) * 0.95)
-    assert (pak.loc[2:7, "bought"] == 0).all()  # frozen for six months
-    assert pak.loc[8, "bought"] > 0  # the programme resumes
+    mf = m.model_frame().set_index("step")
+    assert (pak.loc[1:, "bought"] > 0).all()  # compliance is a choice: nothing freezes it
+    assert mf.loc[review, "imf_detections"] >= 1
+    paid = pak.loc[review, "bought"] * mf.loc[review, "btc_price"]
+    assert pak.loc[review, "reserves_usd"] == pytest.approx(
+        pak.loc[review - 1, "reserves_usd"] - paid - tranche
+    )
+    # the next review (six months on, still accumulating) fails too: an equal tranche,
+    # and after two failures in a row the programme goes off track
+    assert review + 6 <= 12
+    assert st.imf_lost_usd[i] == pytest.approx(2 * tranche)
+    assert st.imf_suspended[i] and not st.programme[i]
+    assert st.imf_lost_usd[i] <= st.imf_scheduled_usd[i]
     # with a neutral IMF nobody is ever caught
     calm = run(overrides={**over, "imf.stance": 0.0}, seed=1).model_frame
-    assert calm["imf_detections"].sum() == 0
+    assert calm["imf_detections"].sum() == 0 and calm["imf_withheld_usd"].sum() == 0
 
 
-def test_seized_asset_mandate_sells_everything_at_once() -> None:
+def test_seized_asset_mandate_sells_seized_coins_at_once() -> None:
     over = {
         "steps": 6,
         "rule.review_probability": 1.0,
@@ -187,7 +200,8 @@ def test_explain_breaks_down_the_decision() -> None:
     probs = table.loc["probability", ["hold", "adopt", "mine", "sell"]]
     assert probs.sum() == pytest.approx(1.0)
     assert table.attrs["nation"] == "PAK" and table.attrs["date"] == "2025-11"
-    assert table.loc["peer", "adopt"] == pytest.approx(2.0 * table.attrs["peer"])
+    a_peer = LogitCoefficients().a_peer
+    assert table.loc["peer", "adopt"] == pytest.approx(a_peer * table.attrs["peer"])
     nf = m.nation_frame()
     row = nf[(nf["nation"] == "PAK") & (nf["step"] == 5)].iloc[0]
     assert row["u_adopt"] == pytest.approx(table.loc["utility", "adopt"])
@@ -200,7 +214,7 @@ def test_live_parameter_change_takes_effect_next_step() -> None:
     a.set_parameter("rule.coef.a_peer", 0.0)
     a.step()
     assert (a.last_terms[:, 0, 3] == 0).all()
-    assert a.scenario.rule.coef.a_peer == 2.0  # the recorded scenario is unchanged
+    assert a.scenario.rule.coef.a_peer == LogitCoefficients().a_peer  # recorded: unchanged
 
 
 def test_save_writes_complete_results(tmp_path, busy_run) -> None:

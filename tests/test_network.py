@@ -239,36 +239,36 @@ def test_missing_gdp_is_refused(nations: pd.DataFrame) -> None:
     [
         (
             {"border": -1},
-            "network.layers.border: Input should be greater than or equal to 0 (got -1)",
+            "network.layers.border: -1 is out of range; must be >= 0.0",
         ),
         (
             {"bloc": -0.5},
-            "network.layers.bloc: Input should be greater than or equal to 0 (got -0.5)",
+            "network.layers.bloc: -0.5 is out of range; must be >= 0.0",
         ),
         ({"bordr": 1.0}, "network.layers.bordr: unknown key; did you mean border?"),
         (
             {"gravity": "high"},
-            "network.layers.gravity: Input should be a valid number (got 'high')",
+            "network.layers.gravity: expected a number, got 'high' (str)",
         ),
         (
             {"benchmark": True},
-            "network.layers.benchmark: Input should be a valid number (got True)",
+            "network.layers.benchmark: expected a number, got True (bool)",
         ),
         (
             {"gravity": float("nan")},
-            "network.layers.gravity: Input should be a finite number (got nan)",
+            "network.layers.gravity: must be a finite number, got nan",
         ),
         (
             {"benchmark_top": 0},
-            "network.layers.benchmark_top: Input should be greater than or equal to 1 (got 0)",
+            "network.layers.benchmark_top: 0 is out of range; must be >= 1",
         ),
         (
             {"benchmark_top": 2.5},
-            "network.layers.benchmark_top: Input should be a valid integer (got 2.5)",
+            "network.layers.benchmark_top: expected a whole number, got 2.5",
         ),
         (
             {"gravity_top_k": -3},
-            "network.layers.gravity_top_k: Input should be greater than or equal to 0 (got -3)",
+            "network.layers.gravity_top_k: -3 is out of range; must be >= 0",
         ),
     ],
 )

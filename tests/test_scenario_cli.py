@@ -50,7 +50,7 @@ def test_empty_file_is_the_baseline(tmp_path: Path) -> None:
             "(did you mean 'threshold'?)",
         ),
         ({"rule.coef.a_per": 1}, "rule.coef.a_per: unknown key; did you mean a_peer"),
-        ({"steps": -3}, "steps: Input should be greater than or equal to 0"),
+        ({"steps": -3}, "steps: -3 is out of range; must be >= 0 (range [0, 100000])"),
         ({"start": "June 2025"}, "start: 'June 2025' is not a month; write it as YYYY-MM"),
         ({"network.layers.border": -1}, "network.layers.border"),
         (
@@ -87,7 +87,9 @@ def test_cli_run_prints_summary_and_saves(tmp_path: Path) -> None:
     out = tmp_path / "res"
     r = cli("run", "--seed", "3", "--steps", "24", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "Adoption over time" in r.stdout and "Who adopted when" in r.stdout
+    assert "Adoption over time" in r.stdout and "At the start: BTN, PAK, SLV, USA" in r.stdout
+    # the estimated baseline starts rarely: either list is a valid summary of 24 months
+    assert "Who adopted when" in r.stdout or "No new adopters." in r.stdout
     assert "Sovereign BTC: 529,705" in r.stdout
     assert pd.read_parquet(out / "model.parquet")["step"].max() == 24
     assert "seed = 3" in (out / "scenario.toml").read_text()

@@ -76,12 +76,19 @@ def test_charts_carry_the_model_frame_and_mark_events():
             ]
         },
     )
+    syria = "data: sanctions_exposure (sanctions_curated, high)"  # the table's dated change
     marks = event_marks(m)
-    assert marks == [{"x": 7, "label": "IMF hardens", "fired": False}]
+    assert marks == [
+        {"x": 2, "label": syria, "fired": False},
+        {"x": 7, "label": "IMF hardens", "fired": False},
+    ]
     for _ in range(8):
         m.step()
     data = chart_data(m)
-    assert data["marks"] == [{"x": 7, "label": "IMF hardens", "fired": True}]
+    assert data["marks"] == [
+        {"x": 2, "label": syria, "fired": True},
+        {"x": 7, "label": "IMF hardens", "fired": True},
+    ]
     df = m.model_frame()
     assert data["series"][0]["y"] == [float(x) for x in df["n_adopters"]]
     assert data["series"][3]["y"][-1] == pytest.approx(df["btc_price"].iloc[-1] / 1e3, rel=1e-6)

@@ -22,6 +22,7 @@ Outputs
 ``centroid_distances_km.csv``  iso3_a, iso3_b, km
 ``blocs.csv``                  iso3, bloc, source
 ``quality.md``                 imputed values per field and the weakest nations
+``imf_programmes.toml``        rate, size and length of new IMF programmes (ODD 7.5)
 
 Every rule is documented in ``adoption_model/data/README.md``.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import re
@@ -45,7 +47,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from adoption_model.data import DATA_DIR
+from adoption_model.data import CHECKSUMS, DATA_DIR
 from adoption_model.nations import NATION_COLUMNS
 
 #: Repository root (the directory holding pyproject.toml).
@@ -92,11 +94,30 @@ COST_DEFAULT = 65.0
 HIGH_INCOME_GDP_PC = 14005.0
 #: Pakistan: fuel-only cost of idle imported-coal capacity (capacity payments are sunk).
 COST_PAK_IDLE_COAL = 50.0
+#: El Salvador's LaGeo geothermal pilot: about 300 machines (about 1 MW), 2021-10.
+SLV_GEOTHERMAL_MW = 1.0
 #: Announced allocations that override the Ember rule: iso3 -> (MW, year, source_id, flag).
 ENERGY_OVERRIDES: dict[str, tuple[float, int, str, str]] = {
     "PAK": (2000.0, 2025, "seed_002", "seed_article_override"),
     "BTN": (600.0, 2023, "policy_events_curated", "announced_allocation_override"),
+    "SLV": (SLV_GEOTHERMAL_MW, 2021, "sovereign_events_curated", "medium_confidence_event"),
 }
+#: State capacity to mine: a nation's Ember surplus counts only where the state controls
+#: the power it would divert. Categories of sovereign events that show a state directing
+#: power to mining (state utility sales to miners, state mining on state power).
+STATE_ENERGY_CATEGORIES = ("energy_for_mining", "state_mining_start", "state_mining_expansion")
+STATE_ENERGY_ACTORS = ("national_government", "state_owned_enterprise")
+#: ARA classes whose hydro exporters count as state-controlled (state hydro utilities);
+#: advanced economies' power markets are liberalised or provincial (Canada's hydro
+#: provinces restricted crypto mining: Quebec 2018-19, Manitoba 2022, British Columbia 2022).
+NON_ADVANCED = ("emerging_market", "low_income_or_credit_constrained")
+
+# --- sanctions rule (documented in README.md, sources.toml [sources.assumption_sanctions]) -
+#: Exposure of a nation to sanctions on its reserves, by the broadest scope in force; a
+#: freeze of central-bank reserves in force is exposure 1 (the risk has materialised).
+SANCTIONS_WEIGHTS = {"comprehensive": 1.0, "sectoral_financial": 0.6, "targeted": 0.25}
+SANCTIONS_ORDER = ("", "targeted", "sectoral_financial", "comprehensive")
+
 #: MW already mining at the start: iso3 -> (MW, year, source_id, flag).
 INITIAL_MINING: dict[str, tuple[float, int, str, str]] = {
     "BTN": (100.0, 2023, "policy_events_curated", "medium_confidence_event"),
@@ -135,6 +156,8 @@ FLAG_KINDS: dict[str, str] = {
     "inferred_from_seed_total": "imputed",
     "derived_from_imputed": "imputed",
     "weo_fallback": "fallback",
+    "schedule_projection": "imputed",
+    "curated_unverified": "override",
     "stale_pre2022": "stale",
     "seed_article_override": "override",
     "announced_allocation_override": "override",
@@ -144,6 +167,12 @@ FLAG_KINDS: dict[str, str] = {
     "rule_high_income": "rule",
     "rule_default": "rule",
     "rule_pak_idle_coal": "rule",
+    "rule_state_hydro": "rule",
+    "rule_state_directed": "rule",
+    "rule_not_state_controlled": "rule",
+    "no_net_debt_published": "status",
+    "confidence_medium": "status",
+    "confidence_low": "status",
     "not_member": "status",
     "not_in_seed_list": "status",
 }
@@ -387,17 +416,31 @@ def imports_and_reserves(master: pd.DataFrame, wdi: pd.DataFrame, table: Table) 
         cover[iso3] = Cell(round6(r.value / m.value), r.year, "wdi", flag)
 
 
-def energy(master: pd.DataFrame, ember: pd.DataFrame, table: Table) -> None:
-    """Energy surplus (MW) and its opportunity cost (USD/MWh)."""
+def energy(
+    master: pd.DataFrame, ember: pd.DataFrame, inst: pd.DataFrame, ev: pd.DataFrame, table: Table
+) -> None:
+    """Energy: net-export power, the state-controlled surplus (MW) and its cost (USD/MWh).
+
+    ``energy_export_mw`` is the Ember rule (half the average net-export power).
+    ``energy_surplus_mw``, what a state can divert to mining, is that power only where the
+    state controls it: an announced allocation (override), a state that directed power to
+    mining in the curated sovereign events, or a non-advanced hydro exporter (state hydro
+    utilities); otherwise 0 (data README, energy rules).
+    """
     sub = ember[(ember.year <= EMBER_YEAR) & ember.net_imports_twh.notna()]
     sub = sub.sort_values(["iso3", "year"]).groupby("iso3").tail(1).set_index("iso3")
+    directed = ev[
+        ev.category.isin(STATE_ENERGY_CATEGORIES)
+        & ev.actor.isin(STATE_ENERGY_ACTORS)
+        & ev.confidence.isin(("high", "medium"))
+        & (ev.date <= START_MONTH)
+    ]
+    directed_year = directed.groupby("iso3").date.min().str[:4].astype(int).to_dict()
     surplus, cost = table["energy_surplus_mw"], table["energy_cost_usd_mwh"]
+    export = table["energy_export_mw"]
     gdp, pop = table["gdp_usd"], table["population"]
     for iso3 in master.index:
         exporter, hydro = False, 0.0
-        if iso3 in ENERGY_OVERRIDES:
-            mw, year, src, flag = ENERGY_OVERRIDES[iso3]
-            surplus[iso3] = Cell(mw, year, src, flag)
         if iso3 in sub.index:
             row = sub.loc[iso3]
             net = float(row.net_imports_twh)
@@ -405,12 +448,28 @@ def energy(master: pd.DataFrame, ember: pd.DataFrame, table: Table) -> None:
             prod = float(row.production_twh)
             hydro = float(row.gen_twh_hydro) / prod if prod > 0 else 0.0
             mw = round6(max(0.0, -net) * 1e6 / 8760 * DIVERTIBLE_SHARE)
-            surplus.setdefault(iso3, Cell(mw, int(row.year), "ember_2021"))
+            export[iso3] = Cell(mw, int(row.year), "ember_2021")
         else:
-            surplus.setdefault(iso3, Cell(0.0, EMBER_YEAR, "ember_2021", "no_data_zero"))
+            export[iso3] = Cell(0.0, EMBER_YEAR, "ember_2021", "no_data_zero")
+        hydro_exporter = exporter and hydro >= HYDRO_SHARE_MIN
+        e = export[iso3]
+        if iso3 in ENERGY_OVERRIDES:
+            mw, year, src, flag = ENERGY_OVERRIDES[iso3]
+            surplus[iso3] = Cell(mw, year, src, flag)
+        elif e.imputation == "no_data_zero":
+            surplus[iso3] = e
+        elif iso3 in directed_year:
+            surplus[iso3] = Cell(
+                e.value, directed_year[iso3], "sovereign_events_curated", "rule_state_directed"
+            )
+        elif hydro_exporter and inst.at[iso3, "ara_class"] in NON_ADVANCED:
+            surplus[iso3] = Cell(e.value, e.year, "ember_2021", "rule_state_hydro")
+        else:
+            flag = "rule_not_state_controlled" if e.value > 0 else ""
+            surplus[iso3] = Cell(0.0, e.year, "ember_2021", flag)
         if iso3 == "PAK":
             value, flag = COST_PAK_IDLE_COAL, "rule_pak_idle_coal"
-        elif exporter and hydro >= HYDRO_SHARE_MIN:
+        elif hydro_exporter:
             value, flag = COST_HYDRO_EXPORTER, "rule_hydro_exporter"
         elif gdp[iso3].value / pop[iso3].value >= HIGH_INCOME_GDP_PC:
             value, flag = COST_HIGH_INCOME, "rule_high_income"
@@ -421,36 +480,378 @@ def energy(master: pd.DataFrame, ember: pd.DataFrame, table: Table) -> None:
         cost[iso3] = Cell(value, 2025, "assumption_energy", flag)
 
 
+#: USD per SDR used to convert IMF amounts (the SDR was worth USD 1.33-1.37 over 2024-25;
+#: IMF SDR valuation). An assumption entry in sources.toml.
+USD_PER_SDR = 1.35
+#: Facilities with ex-post conditionality and money behind it: upper-credit-tranche GRA
+#: arrangements and PRGT loans. The FCL has no ex-post conditionality; the RSF's
+#: disbursements are tied to climate reform measures and reviewed with the underlying
+#: programme, so its amounts are left out; the PCI/PSI are non-financing.
+FINANCING_FACILITIES = {
+    "Stand-By Arrangements": "SBA",
+    "Extended Fund Facilities": "EFF",
+    "Precautionary and Liquidity Line Arrangements": "PLL",
+    "ECF": "ECF",
+    "SCF": "SCF",
+}
+#: Months between programme reviews (most EFF/ECF arrangements are reviewed semi-annually;
+#: a tranche is disbursed at approval and at each review, in equal parts).
+REVIEW_MONTHS = 6
+#: The window before the QFR date whose approvals give the rate of new programmes.
+HAZARD_WINDOW = (pd.Timestamp("2023-02-01"), pd.Timestamp("2024-01-31"))
+QFR_DATE = pd.Timestamp("2024-01-31")
+
+
+def _months(a: pd.Timestamp, b: pd.Timestamp) -> int:
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def tranche_months(start: pd.Timestamp, end: pd.Timestamp) -> list[int]:
+    """Month offsets from ``start`` of a programme's tranches: approval, then every review.
+
+    >>> tranche_months(pd.Timestamp("2024-09-25"), pd.Timestamp("2027-10-25"))
+    [0, 6, 12, 18, 24, 30, 36]
+    """
+    return list(range(0, _months(start, end) + 1, REVIEW_MONTHS))
+
+
+def _undisbursed(
+    start: pd.Timestamp, end: pd.Timestamp, left: float, anchor: pd.Timestamp
+) -> float:
+    """``left`` undisbursed at ``anchor``, spread in equal tranches over the later tranche
+    months; the part still undisbursed after the start month (``REFERENCE_DATE``)."""
+    months = [start + pd.DateOffset(months=k) for k in tranche_months(start, end)]
+    ref = REFERENCE_DATE.to_period("M")
+    after_anchor = [m for m in months if m.to_period("M") > anchor.to_period("M")]
+    after_ref = [m for m in after_anchor if m.to_period("M") > ref]
+    return left * len(after_ref) / len(after_anchor) if after_anchor else 0.0
+
+
+def _amount_usd(text: str) -> float:
+    """``~SDR 5.32bn (~USD 7bn)`` -> USD; the first amount given, SDR converted."""
+    m = re.search(r"(SDR|USD) ([\d.]+)\s*(bn|m)", text)
+    if not m:
+        raise ValueError(f"unparsed IMF programme size {text!r}")
+    value = float(m.group(2)) * (1e9 if m.group(3) == "bn" else 1e6)
+    return value * (USD_PER_SDR if m.group(1) == "SDR" else 1.0)
+
+
+def _financing_groups(arr: pd.DataFrame) -> pd.DataFrame:
+    """One row per nation and programme: blended arrangements (EFF + ECF with the same
+    dates) are one programme; facility names joined, amounts summed."""
+    fin = arr[arr.facility.isin(FINANCING_FACILITIES)].copy()
+    fin["short"] = fin.facility.map(FINANCING_FACILITIES)
+    return (
+        fin.groupby(["iso3", "arrangement_date", "expiration_date"], as_index=False)
+        .agg(
+            facility=("short", lambda x: "/".join(sorted(set(x)))),
+            committed_sdr_m=("amount_committed_sdr_m", "sum"),
+            undrawn_sdr_m=("undrawn_2024-01-31_sdr_m", "sum"),
+        )
+        .assign(
+            start=lambda d: pd.to_datetime(d.arrangement_date),
+            end=lambda d: pd.to_datetime(d.expiration_date),
+        )
+    )
+
+
+def imf_hazard(credit: pd.DataFrame, arr: pd.DataFrame) -> dict[str, Any]:
+    """The rate of new financing programmes, their size and length, from the QFR.
+
+    Rate: nation-level financing programmes approved in the twelve months to 31 January
+    2024 (``HAZARD_WINDOW``), divided by the nations at risk at the window's start (IMF
+    members with credit outstanding and no financing programme in force on 1 February
+    2023). Size (% of quota) and length (months): medians over every financing programme
+    in the QFR. Arrangements approved and expired inside the window are not in the QFR (a
+    small undercount).
+    """
+    groups = _financing_groups(arr)
+    quota = credit.set_index("iso3").quota_sdr_m
+    lo, hi = HAZARD_WINDOW
+    approved = groups[(groups.start >= lo) & (groups.start <= hi)]
+    in_force = set(groups[(groups.start < lo) & (groups.end >= lo)].iso3)
+    borrowers = set(credit[credit.total_imf_credit_outstanding_sdr_m > 0].iso3)
+    at_risk = borrowers - in_force
+    new = approved[approved.iso3.isin(at_risk)]
+    months = [_months(r.start, r.end) for r in groups.itertuples()]
+    pct = [100 * r.committed_sdr_m / quota[r.iso3] for r in groups.itertuples()]
+    return {
+        "new_programmes_in_window": int(new.iso3.nunique()),
+        "nations_at_risk": len(at_risk),
+        "rate_per_year": round(new.iso3.nunique() / len(at_risk), 6),
+        "size_pct_quota_median": round(float(np.median(pct)), 6),
+        "months_median": int(np.median(months)),
+        "window": f"{lo.date()}..{hi.date()}",
+        "usd_per_sdr": USD_PER_SDR,
+        "review_months": REVIEW_MONTHS,
+    }
+
+
+# ----------------------------------------------------------------------------- institutions
+def _confidence_flag(confidence: str) -> str:
+    """The curated files' confidence tag as a provenance flag (high: no flag)."""
+    return {"high": "", "medium": "confidence_medium", "low": "confidence_low"}[confidence]
+
+
+def institutions(master: pd.DataFrame, inst: pd.DataFrame, table: Table) -> None:
+    """Currency regime and union, reserve-currency issuer, ARA class, income group (2025-06)."""
+    if sorted(inst.index) != list(master.index):
+        raise ValueError("nation_institutions_curated.csv and countries_master.csv disagree")
+    for iso3 in master.index:
+        row = inst.loc[iso3]
+        flag = _confidence_flag(str(row.confidence))
+        union = "" if pd.isna(row.currency_union) else str(row.currency_union)
+        income = "" if pd.isna(row.income_group_wb) else str(row.income_group_wb)
+        for field, value, year in (
+            ("currency_regime", str(row.currency_regime), 2025),
+            ("currency_union", union, 2025),
+            ("reserve_currency_issuer", str(row.reserve_currency_issuer) == "True", 2025),
+            ("ara_class", str(row.ara_class), 2025),
+            ("income_group", income, 2024),
+        ):
+            table[field][iso3] = Cell(value, year, "institutions_curated", flag)
+
+
+def net_debt(master: pd.DataFrame, weo: pd.DataFrame, table: Table) -> None:
+    """General government net debt, % of GDP (WEO Apr 2024, years <= 2024); else empty."""
+    obs = latest(weo, "gg_net_debt_pct_gdp")
+    for iso3 in master.index:
+        if iso3 in obs:
+            value, year = obs[iso3]
+            table["net_debt_pct_gdp"][iso3] = Cell(value, year, "weo_apr2024", stale_flag(year))
+        else:
+            table["net_debt_pct_gdp"][iso3] = Cell(
+                "", LAST_YEAR, "weo_apr2024", "no_net_debt_published"
+            )
+
+
+def _months_after(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y + m // 12}-{m % 12 + 1:02d}"
+
+
+def sanctions_in_force(rows: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Programmes in force at the start of ``month``: started before it, not ended before.
+
+    The panel's convention (tools/build_panel.py): a programme that starts in month s is
+    in force from s + 1; one that ends in month e is in force through e.
+    """
+    end = rows.end.fillna("9999-12")
+    return rows[(rows.start < month) & (end >= month)]
+
+
+def sanctions_score(rows: pd.DataFrame) -> tuple[str, bool, float, str]:
+    """Broadest scope, reserves frozen, exposure and weakest confidence of ``rows`` in force."""
+    if rows.empty:
+        return "", False, 0.0, "high"
+    scope = max(rows.scope, key=SANCTIONS_ORDER.index)
+    frozen = bool((rows.central_bank_reserves_frozen.astype(str) == "True").any())
+    exposure = 1.0 if frozen else SANCTIONS_WEIGHTS[scope]
+    weakest = (
+        "low"
+        if "low" in set(rows.confidence)
+        else ("medium" if "medium" in set(rows.confidence) else "high")
+    )
+    return scope, frozen, exposure, weakest
+
+
+def sanctions(master: pd.DataFrame, sanc: pd.DataFrame, table: Table) -> list[list[Any]]:
+    """Sanctions exposure at the start month, and its dated changes after it."""
+    unknown = sorted(set(sanc.iso3) - set(master.index))
+    if unknown:
+        raise ValueError(f"sanctions_programmes_curated.csv: unknown iso3 {unknown}")
+    changes: list[list[Any]] = []
+    for iso3 in master.index:
+        rows = sanc[sanc.iso3 == iso3]
+        now = sanctions_in_force(rows, START_MONTH)
+        scope, frozen, exposure, conf = sanctions_score(now)
+        flag = _confidence_flag(conf)
+        year = 2025  # the programmes in force at the start month
+        table["sanctions_scope"][iso3] = Cell(scope, year, "sanctions_curated", flag)
+        table["sanctions_reserves_frozen"][iso3] = Cell(frozen, year, "sanctions_curated", flag)
+        table["sanctions_exposure"][iso3] = Cell(exposure, year, "sanctions_curated", flag)
+        later = sorted(
+            {_months_after(m) for m in pd.concat([rows.start, rows.end.dropna()])} - {""}
+        )
+        prev = (scope, frozen, exposure)
+        for month in (m for m in later if m > START_MONTH):
+            sc, fr, ex, cf = sanctions_score(sanctions_in_force(rows, month))
+            if (sc, fr, ex) != prev:
+                changes.append(
+                    [iso3, month, "sanctions_exposure", ex, sc, fr, "sanctions_curated", cf]
+                )
+                prev = (sc, fr, ex)
+    return changes
+
+
+#: Legal statuses of crypto_legal_status_curated.csv and what each sets (None: no change).
+LEGAL_EFFECTS: dict[str, dict[str, bool]] = {
+    "absolute_ban": {"crypto_absolute_ban": True},
+    "implicit_ban": {"crypto_implicit_ban": True},
+    "ban_lifted": {
+        "crypto_absolute_ban": False,
+        "crypto_implicit_ban": False,
+        "crypto_mining_ban": False,
+    },
+    "mining_ban": {"crypto_mining_ban": True},
+    "mining_legalised": {"crypto_mining_ban": False},
+    "legal_tender": {"crypto_legal_tender": True},
+    "legal_tender_repealed": {"crypto_legal_tender": False},
+    "regulated_legal": {},
+}
+LEGAL_FIELDS = ("crypto_absolute_ban", "crypto_implicit_ban", "crypto_mining_ban")
+
+
+def legal_status(master: pd.DataFrame, legal: pd.DataFrame, table: Table) -> list[list[Any]]:
+    """Crypto legal status at the start month (rows dated before it), and later changes.
+
+    Regional measures (a scope note starting "regional", Russia 2025) are not national
+    bans and are not applied. Rows dated after the start month become dated changes.
+    """
+    unknown = sorted(set(legal.status) - set(LEGAL_EFFECTS))
+    if unknown:
+        raise ValueError(f"crypto_legal_status_curated.csv: unknown status {unknown}")
+    legal = legal.sort_values(["iso3", "date"], kind="stable")
+    changes: list[list[Any]] = []
+    for iso3 in master.index:
+        state = dict.fromkeys((*LEGAL_FIELDS, "crypto_legal_tender"), False)
+        cells: dict[str, Cell] = {f: Cell(False, 2025, "crypto_legal_curated") for f in state}
+        for r in legal[legal.iso3 == iso3].itertuples():
+            if str(r.scope_note).lower().startswith("regional"):
+                continue
+            effects = LEGAL_EFFECTS[r.status]
+            if r.date < START_MONTH:
+                for f, v in effects.items():
+                    state[f] = v
+                    cells[f] = Cell(
+                        v, int(r.date[:4]), "crypto_legal_curated", _confidence_flag(r.confidence)
+                    )
+            else:
+                for f, v in effects.items():
+                    if f in ("crypto_absolute_ban", "crypto_mining_ban"):
+                        changes.append(
+                            [iso3, r.date, f, v, "", False, "crypto_legal_curated", r.confidence]
+                        )
+        for f, c in cells.items():
+            table[f][iso3] = c
+    return changes
+
+
+DATED_CHANGES_HEADER = [
+    "iso3",
+    "date",
+    "field",
+    "value",
+    "sanctions_scope",
+    "sanctions_reserves_frozen",
+    "source_id",
+    "confidence",
+]
+
+
 def imf(
     master: pd.DataFrame, credit: pd.DataFrame, arr: pd.DataFrame, upd: pd.DataFrame, table: Table
 ) -> None:
-    """IMF membership, credit outstanding (% of quota) and active programme at the start."""
+    """IMF membership, credit, quota and the programme in force at the start month.
+
+    A nation's programme is its financing arrangement in force on ``REFERENCE_DATE`` (the
+    QFR's, replaced by a later curated one); its undisbursed amount at the start is what
+    the equal-tranche schedule leaves after the start month (from the QFR's undrawn amount
+    on 31 January 2024, or the curated size). Non-financing instruments (Paraguay's PCI)
+    are recorded with ``imf_financing`` false and no money.
+    """
     credit = credit.set_index("iso3")
-    active: dict[str, Cell] = {}
-    for r in arr.itertuples():
-        if r.facility == "Flexible Credit Line Arrangements":
-            continue  # no ex-post conditionality: not a programme that constrains policy
-        start, end = pd.Timestamp(r.arrangement_date), pd.Timestamp(r.expiration_date)
-        if start <= REFERENCE_DATE <= end:
-            active[r.iso3] = Cell(True, 2024, "imf_qfr_2024_01")
+    prog: dict[str, dict[str, Cell]] = {}
+
+    def put(iso3: str, year: int, src: str, flag: str, **values: Any) -> None:
+        prog[iso3] = {k: Cell(v, year, src, flag) for k, v in values.items()}
+
+    groups = _financing_groups(arr)
+    for r in groups.sort_values("start").itertuples():
+        if r.start <= REFERENCE_DATE <= r.end:
+            left = _undisbursed(r.start, r.end, r.undrawn_sdr_m * 1e6 * USD_PER_SDR, QFR_DATE)
+            put(
+                r.iso3,
+                2024,
+                "imf_qfr_2024_01",
+                "schedule_projection",
+                imf_facility=r.facility,
+                imf_financing=True,
+                imf_programme_start=r.start.strftime("%Y-%m"),
+                imf_programme_end=r.end.strftime("%Y-%m"),
+                imf_programme_usd=round6(r.committed_sdr_m * 1e6 * USD_PER_SDR),
+                imf_undisbursed_usd=round6(left),
+            )
     for r in upd.itertuples():
         start, end = _update_window(r.approval_date, r.duration)
-        if start <= REFERENCE_DATE <= end:
-            active[r.iso3] = Cell(True, start.year, "imf_updates_curated")
+        facility = str(r.facility)
+        if not (start <= REFERENCE_DATE <= end) or facility == "RSF":
+            continue  # RSF amounts are left out (see FINANCING_FACILITIES)
+        flag = "curated_unverified"
+        if facility.startswith("PCI"):  # non-financing: no money, no disbursement reviews
+            put(
+                r.iso3,
+                start.year,
+                "imf_updates_curated",
+                flag,
+                imf_facility="PCI",
+                imf_financing=False,
+                imf_programme_start=start.strftime("%Y-%m"),
+                imf_programme_end=end.strftime("%Y-%m"),
+                imf_programme_usd=0.0,
+                imf_undisbursed_usd=0.0,
+            )
+            continue
+        if r.iso3 in prog and "ongoing" in str(r.note):
+            continue  # the QFR row is the same arrangement, with its amounts
+        size = _amount_usd(str(r.size))
+        if "augmentation" in facility:  # the QFR arrangement, with a larger total
+            base = groups[(groups.iso3 == r.iso3) & (groups.end >= REFERENCE_DATE)].iloc[-1]
+            drawn = (base.committed_sdr_m - base.undrawn_sdr_m) * 1e6 * USD_PER_SDR
+            start, end = base.start, base.end
+            left = _undisbursed(start, end, max(size - drawn, 0.0), QFR_DATE)
+            name = base.facility
+        else:
+            left = _undisbursed(start, end, size, start - pd.DateOffset(months=1))
+            name = facility.split()[0]
+        put(
+            r.iso3,
+            start.year,
+            "imf_updates_curated",
+            flag,
+            imf_facility=name,
+            imf_financing=True,
+            imf_programme_start=start.strftime("%Y-%m"),
+            imf_programme_end=end.strftime("%Y-%m"),
+            imf_programme_usd=round6(size),
+            imf_undisbursed_usd=round6(left),
+        )
+    none = {
+        "imf_facility": "",
+        "imf_financing": False,
+        "imf_programme_start": "",
+        "imf_programme_end": "",
+        "imf_programme_usd": 0.0,
+        "imf_undisbursed_usd": 0.0,
+    }
     for iso3 in master.index:
         if iso3 in credit.index:
             table["imf_member"][iso3] = Cell(True, 2024, "imf_qfr_2024_01")
             pct = float(credit.at[iso3, "credit_pct_of_quota"])
             table["imf_credit_pct_quota"][iso3] = Cell(pct, 2024, "imf_qfr_2024_01")
-            table["imf_programme_active"][iso3] = active.get(
-                iso3, Cell(False, 2024, "imf_qfr_2024_01")
+            quota = round6(float(credit.at[iso3, "quota_sdr_m"]) * 1e6 * USD_PER_SDR)
+            table["imf_quota_usd"][iso3] = Cell(quota, 2024, "imf_qfr_2024_01")
+            cells = prog.get(iso3) or {k: Cell(v, 2024, "imf_qfr_2024_01") for k, v in none.items()}
+            for field, cell in cells.items():
+                table[field][iso3] = cell
+            fin = cells["imf_financing"]
+            table["imf_programme_active"][iso3] = Cell(
+                bool(fin.value), fin.year, fin.source_id, fin.imputation
             )
         else:
-            for field, value in (
-                ("imf_member", False),
-                ("imf_credit_pct_quota", 0.0),
-                ("imf_programme_active", False),
-            ):
+            values = {**none, "imf_member": False, "imf_credit_pct_quota": 0.0}
+            values.update(imf_quota_usd=0.0, imf_programme_active=False)
+            for field, value in values.items():
                 table[field][iso3] = Cell(value, 2024, "imf_qfr_2024_01", "not_member")
 
 
@@ -624,6 +1025,14 @@ def _project_sources() -> dict[str, dict[str, Any]]:
             "cost_pak_idle_coal_usd_mwh": COST_PAK_IDLE_COAL,
             "high_income_gdp_per_capita_usd": HIGH_INCOME_GDP_PC,
         },
+        "assumption_sanctions": {
+            "title": "Sanctions exposure by scope (project assumption)",
+            "publisher": "project",
+            "licence": "project (MIT)",
+            "attribution": "adoption-model data README, sanctions rule: exposure = 1 where "
+            "central-bank reserves are frozen, else the weight of the broadest scope in force.",
+            **{f"weight_{k}": v for k, v in SANCTIONS_WEIGHTS.items()},
+        },
         "assumption_population": {
             "title": "Holy See resident population (project assumption)",
             "publisher": "project",
@@ -668,7 +1077,27 @@ def sources_registry() -> dict[str, Any]:
         "rule_default": f"Everyone else: USD {COST_DEFAULT:g}/MWh.",
         "rule_pak_idle_coal": "Pakistan, idle coal capacity (seed article 002): fuel-only "
         f"cost USD {COST_PAK_IDLE_COAL:g}/MWh.",
+        "rule_state_hydro": "Non-advanced net exporter with hydro >= "
+        f"{HYDRO_SHARE_MIN:.0%} of generation: its net-export surplus is state-controlled "
+        "(state hydro utilities).",
+        "rule_state_directed": "The state directed power to mining (curated sovereign events: "
+        + ", ".join(STATE_ENERGY_CATEGORIES)
+        + "): its net-export surplus is state-controlled.",
+        "rule_not_state_controlled": "Net exporter whose power the state does not direct "
+        "(advanced economy, or no state action in the events): no state surplus.",
+        "no_net_debt_published": "WEO Apr 2024 has no net debt for this nation (years <= "
+        f"{LAST_YEAR}): empty; the model uses gross debt.",
+        "confidence_medium": "Hand-curated value tagged medium confidence: a working "
+        "assumption, not a verified fact.",
+        "confidence_low": "Hand-curated value tagged low confidence: a working assumption "
+        "(an analogy or an uncertain classification).",
         "not_member": "Not an IMF member: not a member, zero credit, no programme.",
+        "schedule_projection": "IMF programme in force on the start date; its undisbursed "
+        "amount at the start month spreads the QFR's undrawn amount (31 January 2024) in "
+        f"equal tranches over the reviews every {REVIEW_MONTHS} months to its end date.",
+        "curated_unverified": "IMF programme from the hand-curated updates after January "
+        "2024 (IMF press releases, not a dataset; verify): size as stated (SDR at "
+        f"USD {USD_PER_SDR:g}), equal tranches at approval and every {REVIEW_MONTHS} months.",
         "not_in_seed_list": "Not in the seed holdings table: zero holdings.",
     }
     return {
@@ -760,13 +1189,28 @@ def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
     size(master, wdi, weo, table)
     debt(master, weo, table)
     imports_and_reserves(master, wdi, table)
-    energy(master, ember, table)
+    inst = read(source, "nation_institutions_curated.csv").set_index("iso3").sort_index()
+    institutions(master, inst, table)
+    net_debt(master, weo, table)
+    energy(master, ember, inst, read(source, "sovereign_events_2013_2025_curated.csv"), table)
+    changes = sanctions(master, read(source, "sanctions_programmes_curated.csv"), table)
+    changes += legal_status(master, read(source, "crypto_legal_status_curated.csv"), table)
+    credit = read(source, "imf_credit_outstanding_2024-01-31.csv")
+    arrangements = read(source, "imf_arrangements_2024-01-31.csv")
     imf(
         master,
-        read(source, "imf_credit_outstanding_2024-01-31.csv"),
-        read(source, "imf_arrangements_2024-01-31.csv"),
+        credit,
+        arrangements,
         read(source, "imf_program_updates_post2024-01_curated.csv"),
         table,
+    )
+    hazard = imf_hazard(credit, arrangements)
+    (out / "imf_programmes.toml").write_bytes(
+        (
+            "# Generated by python tools/build_data.py from the IMF QFR of 31 January 2024; "
+            "do not edit.\n# The defaults of the scenario's imf.new_programme_* keys "
+            "(docs/ODD.md 7.5).\n" + tomli_w.dumps({"new_programmes": hazard})
+        ).encode()
     )
     bitcoin(
         master,
@@ -795,6 +1239,11 @@ def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
             for c in [table[f][iso3]]
         ),
     )
+    write_csv(
+        out / "dated_changes.csv",
+        DATED_CHANGES_HEADER,
+        sorted(changes, key=lambda r: (r[1], r[0], r[2])),
+    )
     (out / "sources.toml").write_bytes(
         (
             "# Generated by python tools/build_data.py; do not edit.\n"
@@ -802,19 +1251,34 @@ def build(source: Path | None = None, out: Path = DATA_DIR) -> Table:
         ).encode("utf-8")
     )
     (out / "quality.md").write_bytes(quality_report(table, scope).encode("utf-8"))
+    write_checksums(out)
     return table
 
 
-#: Files written by :func:`build` (the byte-for-byte rebuild test compares these).
-GENERATED_FILES = (
+def write_checksums(out: Path) -> None:
+    """Write ``SHA256SUMS`` (``sha256sum`` format) of the generated files, which the package
+    checks on first load of each (``adoption_model.data.verify``); ``sha256sum -c SHA256SUMS``
+    checks them by hand."""
+    lines = [
+        f"{hashlib.sha256((out / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted(DATA_FILES)
+    ]
+    (out / CHECKSUMS).write_bytes("".join(lines).encode("utf-8"))
+
+
+#: Data files written by :func:`build` and listed in ``SHA256SUMS``.
+DATA_FILES = (
     "nations.csv",
     "nation_values.csv",
     "sources.toml",
     "quality.md",
+    "dated_changes.csv",
     "land_borders.csv",
     "centroid_distances_km.csv",
     "blocs.csv",
 )
+#: Files written by :func:`build` (the byte-for-byte rebuild test compares these).
+GENERATED_FILES = (*DATA_FILES, CHECKSUMS)
 
 
 def main(argv: list[str] | None = None) -> int:

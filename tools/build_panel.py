@@ -49,6 +49,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
 from adoption_model.errors import InputError  # noqa: E402
 from adoption_model.network import real_network  # noqa: E402
 from adoption_model.scenario import Scenario  # noqa: E402
+from tools.build_data import sanctions_score  # noqa: E402
 
 FIRST_MONTH = "2015-01"
 LAST_MONTH = "2025-06"
@@ -701,6 +702,7 @@ def build(source: Path, out: Path) -> dict[str, Any]:
             in_force = [
                 r for r in sanc_by.get(k, []) if r.start < m and (pd.isna(r.end) or r.end >= m)
             ]
+            s_scope, _, s_exposure, _ = sanctions_score(sanctions.loc[[r.Index for r in in_force]])
             progs = [p for p in programmes if p[0] == k and p[1] <= first_day <= p[2]]
             euro_since = inst.at[k, "euro_area_since"]
             pre_euro = not pd.isna(euro_since) and year < int(euro_since)
@@ -776,6 +778,9 @@ def build(source: Path, out: Path) -> dict[str, Any]:
                         str(r.central_bank_reserves_frozen) == "True" for r in in_force
                     ),
                     "sanctions_confidence": weakest([r.confidence for r in in_force]),
+                    # the nation table's rule (tools/build_data.py, data README)
+                    "sanctions_scope": s_scope,
+                    "sanctions_exposure": s_exposure,
                     # legal status at the start of the month
                     **{c: bool(v) for c, v in lg.items() if c != "legal_status_confidence"},
                     "legal_status_confidence": str(lg["legal_status_confidence"]),

@@ -23,7 +23,7 @@ def event_marks(model: Any) -> list[dict[str, Any]]:
     """Every scheduled and fired event as ``{x: step, label, fired}``, one per step and label."""
     start = month_index(model.scenario.start)
     marks: dict[tuple[int, str], bool] = {}
-    for ev in model.scenario.events:
+    for ev in [*getattr(model, "data_events", []), *model.scenario.events]:
         label = str(ev.name or ev.kind)
         key = (month_index(ev.date) - start, label)
         marks[key] = marks.get(key, False)

@@ -37,6 +37,7 @@ from scipy import optimize
 
 from adoption_model.errors import InputError
 from adoption_model.scenario import LogitCoefficients, Scenario
+from adoption_model.state import institution_codes
 from adoption_model.submodels import decision as rules
 from adoption_model.submodels import imf, mining
 from adoption_model.submodels.signal import Signals
@@ -73,7 +74,14 @@ class _PanelView:
             mining=rows.state_mining.to_numpy(bool),
             selling=rows.state_selling.to_numpy(bool),
             no_sell=rows.no_sell_pledge.to_numpy(bool),
-            freeze_until=np.zeros(len(rows), dtype=np.int64),  # no IMF freeze observed
+            # the sale law's term reads seized coins; the one mandate in the panel is
+            # Germany's, whose coins were all seized
+            seized_btc=rows.holdings_btc.to_numpy(float),
+            net_debt_pct_gdp=rows.net_debt_pct_gdp.to_numpy(float),
+            **institution_codes(rows),
+            sanctions_exposure=rows.sanctions_exposure.to_numpy(float),
+            absolute_ban=rows.legal_ban_absolute.to_numpy(bool),
+            mining_ban=rows.legal_ban_mining.to_numpy(bool),
         )
         first = rows.iloc[0]
         price = float(first.btc_price_usd)
@@ -105,6 +113,9 @@ class _PanelView:
                 sc.imf.exposure_full_at_pct_quota,
                 sc.imf.programme_floor,
             ),
+            # the panel has no programme schedules: the expected withheld tranche is not
+            # observed, so the IMF term is stance x exposure alone
+            imf_at_risk=np.zeros(len(rows)),
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -295,6 +306,13 @@ def hessian(design: Design, beta: np.ndarray, review: float, penalty=None) -> np
 
 
 # ----------------------------------------------------------------------------- priors
+def handset() -> dict[str, float]:
+    """The hand-set coefficients of earlier versions (the priors' centres)."""
+    from adoption_model.data import logit_fit
+
+    return {n: float(logit_fit()["handset"][n]) for n in NAMES}
+
+
 @dataclass(frozen=True)
 class Prior:
     """Independent normal priors on the coefficients (means and standard deviations)."""
@@ -304,7 +322,8 @@ class Prior:
 
     @classmethod
     def default(cls) -> Prior:
-        """Means: the model's hand-set defaults; sd 2.5 for slopes, 3 for intercepts.
+        """Means: the hand-set values (``logit_fit.toml [handset]``, the documented
+        judgements of docs/ODD.md 7.2); sd 2.5 for slopes, 3 for intercepts.
 
         Every input of the utilities lies in [0, 1] or [-1, 1], so a normal with sd 2.5 is
         the weakly informative scale of Gelman et al. (2008) for logistic regression
@@ -314,8 +333,8 @@ class Prior:
         uncertainty. Intercepts (a0, c0, s0) get sd 3 around the defaults, covering base
         rates from about 1e-5 to 0.05 per review.
         """
-        d = LogitCoefficients()
-        mean = np.array([getattr(d, n) for n in NAMES])
+        hand = handset()
+        mean = np.array([hand[n] for n in NAMES])
         sd = np.array([3.0 if n in ("a0", "c0", "s0") else 2.5 for n in NAMES])
         return cls(mean, sd)
 
@@ -466,11 +485,13 @@ def sample_posterior(
     burn: int = 500,
     seed: int = 0,
     start: Fit | None = None,
+    progress: Any = None,
 ) -> Posterior:
     """Affine-invariant ensemble MCMC (emcee; Foreman-Mackey et al. 2013) of the posterior.
 
     Reproducible from ``seed`` (a sampler-owned RandomState; no global random state).
-    Walkers start in a small ball around the posterior mode.
+    Walkers start in a small ball around the posterior mode. ``progress``, if given, is
+    called as ``progress(step)`` after every step.
     """
     try:
         import emcee
@@ -492,7 +513,9 @@ def sample_posterior(
     p0 = mode.beta + scale * rng.standard_normal((walkers, k))
     sampler = emcee.EnsembleSampler(walkers, k, logp, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
-    sampler.run_mcmc(p0, steps, progress=False)
+    for i, _ in enumerate(sampler.sample(p0, iterations=steps)):
+        if progress is not None:
+            progress(i + 1)
     chain = sampler.get_chain(discard=burn, flat=True)
     tau = sampler.get_autocorr_time(discard=burn, tol=0, quiet=True)
     ess = walkers * (steps - burn) / np.maximum(tau, 1.0)

@@ -15,9 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from adoption_model import budget
 from adoption_model.commands.common import add_verbosity, verbosity
 from adoption_model.errors import InputError
 from adoption_model.fileio import check_output_dir
+from adoption_model.guards import check_seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,9 +52,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     add_verbosity(p)
     p.add_argument(
+        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
+        help="draw each replicate's coefficients from the posterior sample (default: the "
+        "shipped one), so intervals show parameter uncertainty as well as noise",
+    )  # fmt: skip
+    p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
     )
+    p.add_argument(
+        "--yes", action="store_true",
+        help="go ahead although the estimate is over an hour, 4 GB of memory or 10 GB of disk",
+    )  # fmt: skip
     p.set_defaults(func=_compare)
+
+
+MAX_WORKERS = 1024
 
 
 def default_out(names: list[str]) -> Path:
@@ -82,24 +96,48 @@ def _compare(args: argparse.Namespace) -> int:
             f"--replications {args.replications}: need at least 2 for an interval; "
             "20 is the default"
         )
-    if args.workers < 1:
-        raise InputError(f"--workers {args.workers}: must be at least 1")
+    if args.workers < 1 or args.workers > MAX_WORKERS:
+        raise InputError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     if args.scheduler and args.backend not in (None, "dask"):
         raise InputError("--scheduler needs --backend dask")
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
+    if args.scheduler:
+        from adoption_model.commands.sweep import check_scheduler
+
+        check_scheduler(args.scheduler, "dask")
+    check_seed(args.seed)
+    runs = len(names) * args.replications
+    if runs > budget.MAX_COMPARE_RUNS:
+        raise InputError(
+            f"--replications {args.replications}: {runs:,} runs; at most "
+            f"{budget.MAX_COMPARE_RUNS:,} in one comparison"
+        )
     out = args.out if args.out is not None else default_out(names)
     check_output_dir(out)
     resolved, _ = resolve_scenarios(names, args.steps)  # all validate before anything runs
     if level > 0:
         for sc in resolved:
             print(f"{sc.name}: digest {sc.digest()}, {sc.steps} months", file=sys.stderr)
+    ones = [budget.estimate_run(sc, keep_nations=False) for sc in resolved]
+    frames = sum((sc.steps + 1) * 200 for sc in resolved) * args.replications  # kept in memory
+    total = budget.Estimate(
+        runs,
+        sum(e.seconds for e in ones) * args.replications,
+        max(e.memory for e in ones) + frames,
+        sum(e.disk for e in ones) * args.replications,
+    )
+    budget.check(
+        total, yes=args.yes, what="compare", workers=args.workers,
+        fix="lower --replications or --steps",
+    )  # fmt: skip
 
     result = compare(
         names, replications=args.replications, seed=args.seed, steps=args.steps,
         workers=args.workers, backend=args.backend, scheduler=args.scheduler,
         store=out / "store", progress=level >= 0 and sys.stderr.isatty(),
         batch_size=args.batch_size,
+        posterior=args.posterior,
     )  # fmt: skip
     result.save(out)
     if level < 0:
@@ -117,6 +155,9 @@ def _compare(args: argparse.Namespace) -> int:
     for _, row in matrix.iterrows():
         table.add_row(*[str(v) for v in row])
     console.print(table)
+    from adoption_model.compare.report import uncertainty_text
+
+    console.print(uncertainty_text(result))
     console.print(f"Report: {out / 'report.html'} (tables as CSV/Parquet in {out})")
     if level > 0:
         elapsed = time.perf_counter() - started

@@ -8,13 +8,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adoption_model import budget
 from adoption_model.commands.common import add_verbosity, verbosity
 from adoption_model.errors import InputError
 from adoption_model.fileio import check_output_dir
+from adoption_model.guards import check_seed
 
 if TYPE_CHECKING:  # imported where used, so that --help stays fast
     from rich.console import Console
 
+YES_HELP = "go ahead although the estimate is over an hour, 4 GB of memory or 10 GB of disk"
 SET_HELP = (
     "override a scenario key with a dotted path, e.g. --set rule.kind=threshold "
     "--set network.n=10000 (repeatable; values are parsed as TOML)"
@@ -44,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument("--out", type=Path, default=None, help="directory to save the results in")
     add_verbosity(p)
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
     p.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scenarios", help="list the bundled scenarios")
@@ -64,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", help=SET_HELP)
+    e.add_argument("--yes", action="store_true", help=YES_HELP)
     e.set_defaults(func=cmd_explain)
 
 
@@ -88,10 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra["steps"] = args.steps
     if args.engine is not None:
         extra["engine"] = args.engine
+    check_seed(args.seed)
     sc = _scenario(args, extra)
     console = Console(width=None if sys.stdout.isatty() else 100)
     if args.out is not None:
         check_output_dir(args.out)  # refuse before running, not after
+    budget.check(
+        budget.estimate_run(sc, save=args.out is not None), yes=args.yes, what="run",
+        fix="lower steps or network.n, or set output.nation_frame = false",
+    )  # fmt: skip
     if level < 0:
         result = run(sc, seed=args.seed)
     else:
@@ -206,7 +216,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     from adoption_model.model import AdoptionModel
 
+    check_seed(args.seed)
     sc = _scenario(args)
+    budget.check(
+        budget.estimate_run(sc, save=False), yes=args.yes, what="explain",
+        fix="lower steps or network.n",
+    )  # fmt: skip
     target = sc.steps if args.step is None else args.step
     if target < 0 or target > sc.steps:
         raise InputError(f"--step {target}: must be between 0 and steps ({sc.steps})")

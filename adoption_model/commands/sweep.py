@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
+from adoption_model import budget
 from adoption_model.commands.common import add_verbosity, verbosity
 from adoption_model.errors import InputError, RunsFailed
+from adoption_model.fileio import check_inside, check_output_dir, check_path
+from adoption_model.guards import check_seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run (or resume) an experiment: designs, replications, Parquet results",
         description="Run an experiment file into a results directory. Running the same "
-        "command again resumes: completed chunks of runs are skipped.",
+        "command again resumes: chunks of runs that check against their manifests are "
+        "skipped, missing or damaged ones are run again (each rejected file is named). One "
+        "sweep at a time per directory (or per --shard).",
     )
     sweep.add_argument(
         "experiment",
@@ -61,7 +68,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     add_verbosity(sweep)
     sweep.add_argument(
-        "--dry-run", action="store_true", help="validate and print the design size; run nothing"
+        "--retry-failed", action="store_true",
+        help="run again the runs a previous session recorded as failed",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--wait", action="store_true",
+        help="wait for another sweep writing the same --out instead of refusing",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
+        help="draw each run's coefficients from the posterior sample (default: the shipped "
+        "one): parameter uncertainty as well as noise",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and print the design size and the time, memory and disk estimate; "
+        "run nothing",
     )
     slurm = sweep.add_argument_group(
         "slurm backend", "batch jobs through dask-jobqueue (defaults: dask's jobqueue.slurm config)"
@@ -79,6 +102,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     slurm.add_argument("--cores", type=int, default=None, help="cores (workers) per job")
     slurm.add_argument("--memory", default=None, help="memory per job, e.g. 4GiB")
     slurm.add_argument("--walltime", default=None, help="time limit per job, e.g. 02:00:00")
+    sweep.add_argument(
+        "--yes", action="store_true",
+        help="go ahead although the estimate is over an hour, 4 GB of memory or 10 GB of disk",
+    )  # fmt: skip
     sweep.set_defaults(func=_sweep)
 
     an = subparsers.add_parser(
@@ -103,18 +130,36 @@ def _sweep(args: argparse.Namespace) -> int:
 
     warnings.showwarning = _warn_line
     exp = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / exp.name
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers {args.workers}: give at least 1")
+    if args.posterior:
+        from adoption_model.experiments.posterior import load_sample, posterior_path
+
+        load_sample(str(posterior_path(args.posterior)))
+        exp = exp.model_copy(update={"posterior": str(posterior_path(args.posterior))})
+    check_seed(exp.seed, "seed")
+    if args.out:
+        out = check_path(args.out)
+    else:
+        out = check_inside(Path("results") / exp.name, "results", "name")
+    check_output_dir(out)
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise InputError(f"--workers {args.workers}: give between 1 and {MAX_WORKERS}")
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler, args.backend)
+    workers = args.workers or os.cpu_count() or 1
+    estimate = sweep_estimate(exp)
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
     if args.dry_run:
-        table = run_table(exp)
         print(
-            f"{exp.name}: {exp.design.kind} design, {table['point'].nunique()} points x "
-            f"{exp.replications} replicates = {len(table)} runs -> {out}"
+            f"{exp.name}: {exp.design.kind} design, {exp.design_size():,} points x "
+            f"{exp.replications:,} replicates = {estimate.runs:,} runs -> {out}; needs "
+            f"{estimate.describe(workers)}"
         )
         return 0
+    budget.check(
+        estimate, yes=args.yes, what="sweep", workers=workers,
+        fix="lower replications, design.samples or levels, or steps",
+    )  # fmt: skip
     shard = parse_shard(args.shard)
     slurm = slurm_options(args)
     if slurm and args.backend != "slurm":
@@ -129,7 +174,8 @@ def _sweep(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     runs = run_experiment(
         exp, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-        progress=level >= 0, slurm=slurm, shard=shard,
+        progress=level >= 0, slurm=slurm, shard=shard, retry_failed=args.retry_failed,
+        wait=args.wait,
         batch_size=args.batch_size,
     )  # fmt: skip
     failed = runs[runs["status"] != "ok"] if len(runs) else runs
@@ -140,6 +186,13 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
         for row in failed.itertuples():
             print(f"run {row.run_id} (seed {row.seed}): {row.error}", file=sys.stderr)
+    if level >= 0:
+        print(
+            "spread across runs: stochastic noise and parameter uncertainty (coefficients "
+            f"drawn from {exp.posterior})"
+            if exp.posterior
+            else "spread across runs: stochastic noise and the design's factors (no --posterior)"
+        )
     if len(failed):
         raise RunsFailed(len(failed), len(runs), f"run {failed['run_id'].iloc[0]}: "
                          f"{failed['error'].iloc[0]}")  # fmt: skip
@@ -187,6 +240,45 @@ def slurm_options(args: argparse.Namespace) -> dict[str, Any]:
         if getattr(args, key) is not None:
             opts[key] = getattr(args, key)
     return opts
+
+
+MAX_WORKERS = 1024
+
+
+def sweep_estimate(exp) -> budget.Estimate:  # noqa: ANN001 - an Experiment
+    """Time, memory and disk of a whole experiment (from its size, nothing is drawn)."""
+    sc = exp.base_scenario()
+    runs = exp.run_count()
+    one = budget.estimate_run(sc, keep_nations=exp.store.nations)
+    steps_bytes = (sc.steps + 1) * 120 if exp.store.steps else 0.0
+    table = runs * (len(exp.factors) + len(exp.outcomes) + 8) * 8.0  # the run table
+    return budget.times(one, runs, steps_bytes=steps_bytes, memory=2 * table)
+
+
+_ADDRESS = re.compile(r"(?:(tcp|tls)://)?([\w.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})")
+
+
+def check_scheduler(address: str, backend: str, timeout: float = 5.0) -> str:
+    """Refuse a Dask scheduler address that is malformed or does not answer, before writing.
+
+    ``tcp://host:port`` (or ``host:port``); a TCP connection is tried for ``timeout`` s.
+    """
+    if backend != "dask":
+        raise InputError("--scheduler needs --backend dask")
+    m = _ADDRESS.fullmatch(address)
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise InputError(
+            f"--scheduler {address[:80]!r}: not a scheduler address; write it as tcp://host:8786"
+        )
+    host, port = m.group(2).strip("[]"), int(m.group(3))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(
+            f"--scheduler {address}: cannot connect ({exc.strerror or exc}); start the "
+            "scheduler or check the address"
+        ) from None
+    return address
 
 
 def _analyze(args: argparse.Namespace) -> int:

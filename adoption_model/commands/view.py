@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from adoption_model.errors import InputError
+from adoption_model.guards import check_seed, child_preexec
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         from adoption_model.scenario import load_scenario
 
         load_scenario(args.scenario)  # a bad name or file is a one-line error, before serving
+    check_seed(args.seed)
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: must be between 1 and 65535")
     gone = assets.missing(assets_dir)
@@ -91,8 +93,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"students: http://{socket.gethostname()}:{args.port}/ (or this machine's IP address)"
         )
-    proc = subprocess.Popen(
-        server_command(args.host, args.port), env=server_env(args.scenario, assets_dir, args.seed)
+    proc = subprocess.Popen(  # the server dies with this command, even after kill -9
+        server_command(args.host, args.port),
+        env=server_env(args.scenario, assets_dir, args.seed),
+        preexec_fn=child_preexec(),
     )
     try:
         return proc.wait()

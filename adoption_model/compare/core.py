@@ -104,6 +104,8 @@ class Comparison:
     started: str = ""
     finished: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    #: the posterior sample each replicate drew its coefficients from ("" if none)
+    posterior: str = ""
 
     #: Tables written by :meth:`save`, as ``name.csv`` and ``name.parquet``.
     TABLES = (
@@ -129,6 +131,10 @@ class Comparison:
             replicate_seeds=list(self.seeds),
             backend=self.backend,
             workers=self.workers,
+            uncertainty="stochastic noise and parameter uncertainty (coefficients drawn from "
+            f"{self.posterior} by replicate seed)"
+            if self.posterior
+            else "stochastic noise only",
             intervals="95%: Wilson for shares of runs, percentile bootstrap (seeded from the "
             "comparison seed) for bounded outcomes and paired differences",
             scenarios=[
@@ -174,23 +180,31 @@ class Comparison:
         """Write every table (CSV and Parquet), ``runs.parquet``/``runs.csv``,
         ``provenance.json``, ``report.html`` and ``report.md`` into ``directory``.
 
-        Each file is written under a temporary name beside its target and renamed into place.
+        The files are written into a temporary directory beside ``directory`` that then
+        takes its place (:func:`~adoption_model.fileio.atomic_dir`): a failure, a full disk
+        included, leaves the previous report (or nothing) and is a one-line InputError.
+        Other entries of a previous ``directory`` (the runs ``store``) are kept.
         """
         from adoption_model.experiments.store import write_parquet
-        from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
+        from adoption_model.fileio import atomic_dir
 
-        out = make_output_dir(directory)
         html = self.to_html()
         md = self.to_markdown()
         meta = self.parquet_provenance()
-        for name in ("runs", *self.TABLES):
-            df = getattr(self, name)
-            write_parquet(out / f"{name}.parquet", df, {**meta, "table": name})
-            atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-        atomic_text(out / "provenance.json", json.dumps(self.provenance(), indent=2))
-        atomic_text(out / "report.md", md)
-        atomic_text(out / "report.html", html)
-        return out
+        names = ("runs", *self.TABLES)
+        owned = [f"{n}.{e}" for n in names for e in ("parquet", "csv")]
+        owned += ["provenance.json", "report.md", "report.html"]
+        fix = "free some space or choose another --out; the previous report is unchanged"
+        with atomic_dir(directory, owned, fix=fix) as out:
+            for name in names:
+                df = getattr(self, name)
+                write_parquet(out / f"{name}.parquet", df, {**meta, "table": name})
+                df.to_csv(out / f"{name}.csv", index=False)
+            provenance = json.dumps(self.provenance(), indent=2)
+            (out / "provenance.json").write_text(provenance, encoding="utf-8")
+            (out / "report.md").write_text(md, encoding="utf-8")
+            (out / "report.html").write_text(html, encoding="utf-8")
+        return Path(directory)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Comparison({self.labels}, replications={self.replications}, seed={self.seed})"
@@ -220,7 +234,11 @@ def resolve_scenarios(
 
 
 def comparison_experiment(
-    scenarios: Sequence[Scenario], labels: Sequence[str], replications: int, seed: int
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    replications: int,
+    seed: int,
+    posterior: str = "",
 ) -> Any:
     """The experiment a comparison runs: each scenario a base, one point, CRN seeds."""
     from adoption_model.experiments import load_experiment
@@ -235,6 +253,7 @@ def comparison_experiment(
             "replications": int(replications),
             "outcomes": dict(EXPRESSIONS),
             "store": {"steps": True, "adoptions": True, "chunk_runs": min(10, replications)},
+            "posterior": str(posterior or ""),
         }
     )
 
@@ -251,6 +270,7 @@ def compare(
     store: str | Path | None = None,
     progress: bool = False,
     batch_size: int | None = None,
+    posterior: str | Path | None = None,
 ) -> Comparison:
     """Run scenarios side by side with common random numbers and summarise them.
 
@@ -281,6 +301,10 @@ def compare(
     batch_size : int, optional
         Runs per ensemble batch (default: chosen from the scenarios' size and memory; 1
         runs every run alone). The numbers do not depend on it.
+    posterior : str or path, optional
+        ``"shipped"`` or a posterior Parquet: each replicate draws its ``rule.coef.*`` from
+        the sample by its seed (the same draw in every scenario), so the intervals show
+        parameter uncertainty as well as noise (:mod:`adoption_model.experiments.posterior`).
 
     Returns
     -------
@@ -319,17 +343,21 @@ def compare(
     if backend not in BACKENDS:
         raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
     loaded, labels = resolve_scenarios(scenarios, steps)
-    exp = comparison_experiment(loaded, labels, int(replications), int(seed))
+    exp = comparison_experiment(
+        loaded, labels, int(replications), int(seed), str(posterior) if posterior else ""
+    )
     started = _now()
     if store is None:
         with tempfile.TemporaryDirectory(prefix="adoption-compare-") as tmp:
             stored = _run(exp, Path(tmp), backend, int(workers), scheduler, progress, batch_size)
     else:
         stored = _run(exp, Path(store), backend, int(workers), scheduler, progress, batch_size)
-    return build_comparison(
+    result = build_comparison(
         loaded, labels, int(seed), replicate_seeds(int(seed), int(replications)), *stored,
         workers=int(workers), backend=backend, started=started, finished=_now(),
     )  # fmt: skip
+    result.posterior = exp.posterior
+    return result
 
 
 def _run(

@@ -70,6 +70,20 @@ INTERVALS_TEXT = (
 )
 
 
+def uncertainty_text(c: Comparison) -> str:
+    """Which uncertainty the spread across replicates shows (noise, or noise and parameters)."""
+    if getattr(c, "posterior", ""):
+        return (
+            "The spread across replicates shows stochastic noise and parameter uncertainty: "
+            "each replicate draws its decision-rule coefficients from the posterior sample "
+            f"({Path(c.posterior).name}), the same draw in every scenario."
+        )
+    return (
+        "The spread across replicates shows stochastic noise only: every replicate uses the "
+        "scenarios' own coefficients (run with --posterior for parameter uncertainty too)."
+    )
+
+
 # ---------------------------------------------------------------------------- formatting
 def fmt(value: float, kind: str, *, diff: bool = False) -> str:
     """A number for the report: shares as %, BTC and MW with separators, months with 1 dp."""
@@ -416,7 +430,8 @@ def render_html(c: Comparison) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>{c.replications} replications per scenario with common random numbers "
         f"(comparison seed {c.seed}); horizon {c.scenarios[0].steps} months from "
-        f"{c.scenarios[0].start}. {INTERVALS_TEXT} Differences are paired by replicate against "
+        f"{c.scenarios[0].start}. {uncertainty_text(c)} {INTERVALS_TEXT} "
+        "Differences are paired by replicate against "
         f"<b>{html.escape(c.labels[0])}</b>.</p>",
         "<h2>Scenarios</h2><ul>",
     ]
@@ -513,7 +528,8 @@ def render_markdown(c: Comparison) -> str:
     out = [f"# Scenario comparison: {' vs '.join(c.labels)}", ""]
     out.append(
         f"{c.replications} replications per scenario with common random numbers (seed {c.seed}); "
-        f"horizon {c.scenarios[0].steps} months from {c.scenarios[0].start}. {INTERVALS_TEXT} "
+        f"horizon {c.scenarios[0].steps} months from {c.scenarios[0].start}. "
+        f"{uncertainty_text(c)} {INTERVALS_TEXT} "
         f"Differences paired by replicate against **{c.labels[0]}**. Charts and maps: "
         "`report.html`."
     )

@@ -16,27 +16,97 @@ True
 
 from __future__ import annotations
 
+import functools
+import os
+import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 #: Directory holding the committed data files.
 DATA_DIR: Path = Path(__file__).resolve().parent
+#: The checksums of the generated files (``sha256sum`` format), written by the data build.
+CHECKSUMS = "SHA256SUMS"
+_FIX = "reinstall adoption-model, or in a checkout rebuild with python tools/build_data.py"
 
-__all__ = ["DATA_DIR", "load_blocs", "load_borders", "load_distances"]
+__all__ = [
+    "CHECKSUMS",
+    "DATA_DIR",
+    "imf_programme_defaults",
+    "load_blocs",
+    "load_borders",
+    "load_distances",
+    "verify",
+]
+
+
+def verify(path: str | Path) -> Path:
+    """Check a package data file against its SHA-256 in ``SHA256SUMS`` beside it.
+
+    Raises a one-line :class:`~adoption_model.errors.InputError` naming the file (damaged,
+    truncated, edited, not listed) or ``SHA256SUMS`` (missing, unreadable) and the fix. The
+    answer is cached per file, size and modification time: a file is hashed once per
+    process (about a millisecond for the largest).
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        from adoption_model.errors import InputError
+
+        raise InputError(f"{path}: cannot read ({exc.strerror}); {_FIX}") from None
+    _verify_cached(str(path), info.st_size, info.st_mtime_ns)
+    return path
+
+
+@functools.lru_cache(maxsize=64)
+def _verify_cached(path: str, size: int, mtime_ns: int) -> None:
+    from adoption_model.errors import InputError
+    from adoption_model.fileio import sha256_file
+
+    file = Path(path)
+    expected = _checksums(str(file.parent / CHECKSUMS)).get(file.name)
+    if expected is None:
+        raise InputError(f"{file}: not listed in {file.parent / CHECKSUMS}; {_FIX}")
+    try:
+        actual = sha256_file(file)[0]
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read ({exc.strerror}); {_FIX}") from None
+    if actual != expected:
+        raise InputError(
+            f"{file}: damaged (its SHA-256 differs from {CHECKSUMS}, {size:,} bytes); {_FIX}"
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _checksums(path: str) -> dict[str, str]:
+    from adoption_model.errors import InputError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: unreadable ({type(exc).__name__}); {_FIX}") from None
+    sums = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name or os.sep in name:
+            raise InputError(f"{path}: not a SHA256SUMS file (line {line[:40]!r}); {_FIX}")
+        sums[name] = digest
+    return sums
 
 
 def _read(name: str, dtype: dict[str, object]) -> pd.DataFrame:
     from adoption_model.errors import InputError
 
-    path = DATA_DIR / name
+    path = verify(DATA_DIR / name)
     try:
         # keep_default_na=False: Namibia's ISO2 "NA" and similar codes are not missing.
         return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise InputError(
-            f"{path}: unreadable ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
-            "reinstall adoption-model, or in a checkout rebuild with python tools/build_data.py"
+            f"{path}: unreadable ({str(exc).splitlines()[0] if str(exc) else exc!r}); {_FIX}"
         ) from None
 
 
@@ -77,3 +147,115 @@ def load_blocs() -> pd.DataFrame:
     """
     frame = _read("blocs.csv", {"iso3": str, "bloc": str, "source": str})
     return frame[["iso3", "bloc"]].reset_index(drop=True)
+
+
+@cache
+def imf_programme_defaults() -> dict[str, Any]:
+    """Rate, size and length of new IMF programmes from the QFR (``imf_programmes.toml``).
+
+    >>> d = imf_programme_defaults()
+    >>> 0 < d["rate_per_year"] < 1, d["review_months"]
+    (True, 6)
+    """
+    with (DATA_DIR / "imf_programmes.toml").open("rb") as fh:
+        return dict(tomllib.load(fh)["new_programmes"])
+
+
+#: The panel's columns an initial state from the panel reads (``initial.from_panel``).
+PANEL_STATE_COLUMNS = (
+    "iso3",
+    "month",
+    "gdp_usd",
+    "population",
+    "debt_pct_gdp",
+    "reserves_usd",
+    "imports_usd_month",
+    "energy_surplus_mw",
+    "energy_cost_usd_mwh",
+    "imf_programme_active",
+    "imf_credit_pct_quota",
+    "state_reserve",
+    "state_mining",
+    "state_selling",
+    "state_sold_out",
+    "holdings_btc",
+    "cost_basis_usd",
+    "seized_sale_mandate",
+    "no_sell_pledge",
+)
+
+
+def panel_state(month: str) -> pd.DataFrame:
+    """The observed state of every nation at the end of ``month``, indexed by ISO3.
+
+    That is the historical panel's row of the next month (``panel.parquet`` rows hold the
+    state at the start of their month, after the previous month's actions); covariates are
+    as known then. Used by ``initial.from_panel``; the panel's coding is documented in
+    ``adoption_model/data/README.md`` ("Historical panel").
+
+    Examples
+    --------
+    >>> s = panel_state("2023-12")
+    >>> len(s), bool(s.loc["SLV", "state_reserve"]), s.loc["SLV", "month"]
+    (197, True, '2024-01')
+    """
+    from adoption_model.errors import InputError
+
+    year, mon = map(int, month.split("-"))
+    nxt = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+    frame = _panel_columns()
+    rows = frame[frame["month"] == nxt]
+    if rows.empty:
+        first, last = frame["month"].min(), frame["month"].max()
+        raise InputError(
+            f"initial.from_panel {month}: the panel covers the ends of {first} .. the month "
+            f"before {last}; pick a month in that range"
+        )
+    return rows.set_index("iso3")
+
+
+_PANEL_CACHE: dict[str, pd.DataFrame] = {}
+
+
+def _panel_columns() -> pd.DataFrame:
+    if "panel" not in _PANEL_CACHE:
+        from adoption_model.errors import InputError
+
+        path = DATA_DIR / "panel.parquet"
+        try:
+            _PANEL_CACHE["panel"] = pd.read_parquet(path, columns=list(PANEL_STATE_COLUMNS))
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{path}: unreadable panel ({exc}); rebuild with "
+                "python tools/build_panel.py --source ../shared/data"
+            ) from None
+    return _PANEL_CACHE["panel"]
+
+
+#: The decision rule's coefficients: the hand-set values and the shipped estimates.
+LOGIT_FIT = DATA_DIR / "logit_fit.toml"
+
+
+def logit_fit() -> dict[str, dict[str, object]]:
+    """``logit_fit.toml``: ``handset`` (the documented judgements of docs/ODD.md 7.2, the
+    priors' centres), ``estimate`` (the posterior summary the baseline uses, written by
+    ``adoption-model calibrate --ship``) and their ``provenance``.
+
+    Examples
+    --------
+    >>> fit = logit_fit()
+    >>> fit["handset"]["a_peer"], sorted(fit["estimate"]) == sorted(fit["handset"])
+    (2.0, True)
+    """
+    import tomllib
+
+    if "logit_fit" not in _PANEL_CACHE:
+        from adoption_model.errors import InputError
+
+        try:
+            data = tomllib.loads(LOGIT_FIT.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{LOGIT_FIT}: unreadable ({exc}); reinstall adoption-model") from None
+        data.setdefault("estimate", dict(data["handset"]))
+        _PANEL_CACHE["logit_fit"] = data  # type: ignore[assignment]
+    return _PANEL_CACHE["logit_fit"]  # type: ignore[return-value]

@@ -35,11 +35,16 @@ import pandas as pd
 
 from adoption_model.errors import InputError
 from adoption_model.experiments import stats
-from adoption_model.experiments.design import is_power_of_two, salib_problem, unit_sample
+from adoption_model.experiments.design import (
+    is_power_of_two,
+    run_table,
+    salib_problem,
+    unit_sample,
+)
 from adoption_model.experiments.outcomes import parse_outcome
 from adoption_model.experiments.spec import DesignConfig, Factor
 from adoption_model.experiments.store import read_experiment, read_runs
-from adoption_model.fileio import atomic_text, atomic_write
+from adoption_model.fileio import atomic_dir, check_output_dir
 
 
 def bounded(expression: str) -> bool:
@@ -200,14 +205,17 @@ def analyze(directory: str | Path, out: str | Path | None = None) -> dict[str, p
     """
     d = Path(directory)
     exp = read_experiment(d)
+    target = check_output_dir(Path(out) if out is not None else d / "analysis")
     runs = read_runs(d)
     if runs.empty:
         raise InputError(f"{d}: holds no finished chunk of runs yet; run the sweep first")
     outcomes = list(exp.outcomes)
     factors = list(exp.factors) or sorted({k for p in exp.design.points or [] for k in p})
+    design = run_table(exp)
+    check_runs(d, runs, design, outcomes, factors)
     means = point_means(runs, dict(exp.outcomes), factors, seed=exp.seed)
     results: dict[str, pd.DataFrame] = {"point_means": means}
-    n_points = int(runs["point"].max()) + 1 if len(runs) else 0
+    n_points = int(design["point"].max()) + 1 if len(design) else 0
     if exp.design.kind in ("sobol", "morris"):
         ok = runs[runs["status"] == "ok"]
         means = ok.groupby("point")[outcomes].mean().reindex(range(n_points))
@@ -226,24 +234,75 @@ def analyze(directory: str | Path, out: str | Path | None = None) -> dict[str, p
         if tables:
             table = pd.concat(tables, ignore_index=True)
             results[exp.design.kind] = table[["outcome", *table.columns[:-1]]]
-    target = Path(out) if out is not None else d / "analysis"
-    target.mkdir(parents=True, exist_ok=True)
-    svgs = []
-    for name, frame in results.items():
-        atomic_write(target / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
-        fig = _chart(name, frame)
-        if fig is not None:
-            atomic_write(
-                target / f"{name}.png", lambda p, f=fig: f.savefig(p, format="png", dpi=120)
-            )
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg")
-            svgs.append((name, buf.getvalue()))
-            import matplotlib.pyplot as plt
+    owned = {"report.html", *(f"{n}.{e}" for n in ANALYSES for e in ("csv", "png"))}
+    fix = "free some space or give another --out; the previous analysis is unchanged"
+    with atomic_dir(target, owned, fix=fix) as tmp:
+        svgs = []
+        for name, frame in results.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False)
+            fig = _chart(name, frame)
+            if fig is not None:
+                import matplotlib.pyplot as plt
 
-            plt.close(fig)
-    atomic_text(target / "report.html", _report(exp.name, exp.design.kind, results, svgs))
+                try:
+                    fig.savefig(tmp / f"{name}.png", format="png", dpi=120)
+                    buf = io.StringIO()
+                    fig.savefig(buf, format="svg")
+                    svgs.append((name, buf.getvalue()))
+                finally:
+                    plt.close(fig)
+        text = _report(exp.name, exp.design.kind, results, svgs)
+        (tmp / "report.html").write_text(text, encoding="utf-8")
     return results
+
+
+#: The tables analyze writes (each as CSV and, when it has rows, a PNG chart).
+ANALYSES = ("point_means", "sobol", "morris")
+
+
+def check_runs(
+    d: Path, runs: pd.DataFrame, design: pd.DataFrame, outcomes: list[str], factors: list[str]
+) -> None:
+    """Refuse runs that are not exactly the design's, or lack the columns analysis reads.
+
+    One line: how many runs are duplicated, missing or not in the design, and the columns
+    missing or not numeric, naming the directory and the fix.
+    """
+    where = f"{d}/runs.parquet"
+    needed = ["run_id", "point", "status", *outcomes]
+    if "scenario" in design:
+        needed.append("scenario")
+    missing_cols = [c for c in [*needed, *factors] if c not in runs.columns]
+    if missing_cols:
+        raise InputError(
+            f"{where}: column(s) {', '.join(missing_cols)} missing; the store is damaged or "
+            "from another version: run the sweep into a new --out"
+        )
+    for col in ["run_id", "point", *outcomes]:
+        if not pd.api.types.is_numeric_dtype(runs[col]) or pd.api.types.is_bool_dtype(runs[col]):
+            raise InputError(
+                f"{where}: column {col!r} holds {runs[col].dtype} values, not numbers; the "
+                "store is damaged: run the sweep into a new --out"
+            )
+    ids = runs["run_id"].to_numpy()
+    expected = design["run_id"].to_numpy() if "run_id" in design else np.arange(len(design))
+    counts = pd.Series(ids).value_counts()
+    duplicated = int((counts - 1).clip(lower=0).sum())
+    present = set(counts.index.tolist())
+    missing = len(set(expected.tolist()) - present)
+    extra = len(present - set(expected.tolist()))
+    if duplicated or missing or extra:
+        parts = []
+        if duplicated:
+            parts.append(f"{duplicated} duplicated")
+        if missing:
+            parts.append(f"{missing} missing")
+        if extra:
+            parts.append(f"{extra} not in the design")
+        raise InputError(
+            f"{d}: {', '.join(parts)} of the design's {len(expected)} runs ({len(ids)} rows "
+            "stored); run the same sweep again to complete or repair it"
+        )
 
 
 def _chart(name: str, frame: pd.DataFrame) -> Any:

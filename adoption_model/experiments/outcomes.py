@@ -21,8 +21,8 @@ column per outcome.
 
 from __future__ import annotations
 
+import ast
 import math
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -102,24 +102,60 @@ REDUCERS: dict[str, tuple[Callable[..., float], int]] = {
     "first_step": (_first_step, 0),
 }
 
-_CALL = re.compile(r"^\s*(\w+)\s*\(\s*(\w+)\s*(?:,\s*([-+0-9.eE]+)\s*)?\)\s*$")
+#: Longest outcome expression accepted (a call such as ``time_to(adoption_share, 0.5)``).
+MAX_OUTCOME_CHARS = 200
+#: Largest step ``at(col, step)`` may name (the longest run a scenario allows).
+MAX_STEP = 100_000
+_EXAMPLE = "write it like final(adoption_share) or time_to(adoption_share, 0.5)"
+
+
+def _number(node: ast.expr, text: str) -> float:
+    """A numeric literal (optionally signed); anything else is refused."""
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        node = node.operand
+    if not (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        raise InputError(f"{text!r}: arguments after the column must be numbers; {_EXAMPLE}")
+    value = sign * float(node.value)
+    if not math.isfinite(value):
+        raise InputError(f"{text!r}: {value} is not a finite number")
+    return value
 
 
 def parse_outcome(text: str) -> tuple[str, str, tuple[float, ...]]:
     """Parse ``"time_to(adoption_share, 0.5)"`` into ``("time_to", "adoption_share", (0.5,))``.
 
+    The text is parsed by Python's own expression grammar (:func:`ast.parse`, nothing is
+    evaluated) and must be exactly one call ``reducer(column[, number])``.
+
     Raises
     ------
     InputError
-        If the reducer or column is unknown or the arguments do not fit.
+        If the text is not such a call, the reducer or column is unknown, or the arguments
+        do not fit (a non-finite number, a step that is not a whole number in range).
     """
-    m = _CALL.match(text)
-    if not m:
-        raise InputError(
-            f"{text!r} is not a reducer call; write it like final(adoption_share) or "
-            "time_to(adoption_share, 0.5)"
-        )
-    name, column, arg = m.groups()
+    if not isinstance(text, str):
+        raise InputError(f"{text!r} is not a string; {_EXAMPLE}")
+    if len(text) > MAX_OUTCOME_CHARS:
+        raise InputError(f"{text[:40]!r}...: longer than {MAX_OUTCOME_CHARS} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise InputError(f"{text!r} is not a reducer call; {_EXAMPLE}") from None
+    if (
+        not isinstance(tree, ast.Call)
+        or not isinstance(tree.func, ast.Name)
+        or tree.keywords
+        or not tree.args
+        or not isinstance(tree.args[0], ast.Name)
+    ):
+        raise InputError(f"{text!r} is not a reducer call; {_EXAMPLE}")
+    name, column = tree.func.id, tree.args[0].id
     if name not in REDUCERS:
         hint = did_you_mean(name, REDUCERS)
         raise InputError(f"unknown reducer {name!r}{hint or '; use one of ' + ', '.join(REDUCERS)}")
@@ -127,9 +163,11 @@ def parse_outcome(text: str) -> tuple[str, str, tuple[float, ...]]:
         hint = did_you_mean(column, MODEL_COLUMNS)
         raise InputError(f"unknown column {column!r}{hint or '; see docs/experiments.md'}")
     nargs = REDUCERS[name][1]
-    args = () if arg is None else (float(arg),)
-    if len(args) != nargs:
+    if len(tree.args) - 1 != nargs:
         raise InputError(f"{name}() takes a column and {nargs} number(s); got {text!r}")
+    args = tuple(_number(a, text) for a in tree.args[1:])
+    if name == "at" and not (args[0].is_integer() and 0 <= args[0] <= MAX_STEP):
+        raise InputError(f"{text!r}: the step must be a whole number in [0, {MAX_STEP}]")
     return name, column, args
 
 

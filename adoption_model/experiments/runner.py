@@ -64,6 +64,7 @@ from adoption_model.experiments.design import run_table
 from adoption_model.experiments.outcomes import evaluate_outcomes
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.experiments.store import ResultStore
+from adoption_model.guards import die_with_parent
 
 BACKENDS = ("serial", "processes", "dask", "slurm")
 MAX_ATTEMPTS = 3
@@ -78,7 +79,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     dict), ``overrides``, ``outcomes``, ``keep_steps``, ``keep_nations`` and optionally
     ``keep_adoptions``. Returns ``run_id``, ``status``, ``error``, ``outcomes``,
     ``steps_run``, ``duration_s``, ``host`` and the ``steps``, ``nations`` and ``adoptions``
-    frames (or None).
+    frames (or None). With ``posterior`` (a sample path) the run draws its ``rule.coef.*``
+    from it by its seed (:mod:`adoption_model.experiments.posterior`).
     """
     from adoption_model.runner import run
 
@@ -98,6 +100,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
         keep = bool(task["keep_nations"]) or adoptions
         overrides = {**task["overrides"], "output.nation_frame": keep}
+        if task.get("posterior"):  # parameter uncertainty: this run's coefficient draw
+            from adoption_model.experiments.posterior import posterior_overrides
+
+            overrides = {
+                **posterior_overrides(task["posterior"], task["seed"], task["base"]),
+                **overrides,
+            }
         result = run(task["base"], seed=task["seed"], overrides=overrides)
         frame = result.model_frame
         out["outcomes"] = evaluate_outcomes(task["outcomes"], frame)
@@ -178,7 +187,12 @@ def _processes(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: s
     ctx = mp.get_context("spawn")
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(  # workers die with this process, even after kill -9
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         inflight: dict[Any, list[dict[str, Any]]] = {}
         broken = False
         try:
@@ -236,7 +250,7 @@ def _dask(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | 
     else:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
         )  # fmt: skip
         client = Client(cluster)
     try:
@@ -365,6 +379,8 @@ def run_experiment(
     slurm: dict[str, Any] | None = None,
     shard: tuple[int, int] | None = None,
     batch_size: int | None = None,
+    retry_failed: bool = False,
+    wait: bool = False,
 ) -> pd.DataFrame:
     """Run (or resume) an experiment into the results directory ``out``.
 
@@ -394,6 +410,10 @@ def run_experiment(
         Runs per ensemble batch (default: ``[run] batch_size`` of the experiment file, else
         chosen from the scenario's size and memory); 1 runs every run alone. The results
         do not depend on it.
+    retry_failed : bool
+        Run the runs recorded as failed again (their chunks' other runs are kept).
+    wait : bool
+        Wait for another sweep writing the same directory instead of refusing.
 
     Returns
     -------
@@ -410,7 +430,7 @@ def run_experiment(
     workers = int(workers or os.cpu_count() or 1)
     if workers < 1:
         raise InputError(f"--workers {workers}: give at least 1")
-    store = ResultStore(out, exp)
+    store = ResultStore(out, exp, retry_failed=retry_failed, wait=wait)
     table = run_table(exp)
     size = store.chunk_runs
     n_chunks = math.ceil(len(table) / size)
@@ -418,9 +438,38 @@ def run_experiment(
     session: dict[str, Any] = {"backend": backend, "workers": workers}
     if shard is not None:
         session["shard"] = f"{shard[0]}/{shard[1]}"
-    done_chunks = store.open(session, chunks=mine)
+    done_chunks = store.open(session, chunks=mine, n_runs=len(table))
+    try:
+        return _sweep(
+            exp, store, table, done_chunks, mine, backend, workers, scheduler, progress, limit,
+            slurm, shard, batch_size,
+        )  # fmt: skip
+    finally:
+        store.close()
+
+
+def _sweep(
+    exp: Experiment,
+    store: ResultStore,
+    table: pd.DataFrame,
+    done_chunks: set[int],
+    mine: list[int] | None,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+    limit: int | None,
+    slurm: dict[str, Any] | None,
+    shard: tuple[int, int] | None,
+    batch_size: int | None,
+) -> pd.DataFrame:
+    """Run the runs the store has pending, chunk by chunk, holding the store's locks."""
+    out = store.dir
+    size = store.chunk_runs
+    n_chunks = math.ceil(len(table) / size)
     todo_chunks = [k for k in (mine or range(n_chunks)) if k not in done_chunks]
-    total_todo = sum(min(size, len(table) - k * size) for k in todo_chunks)
+    pending = store.pending
+    total_todo = sum(len(pending[k]) for k in todo_chunks)
     if limit is not None:
         total_todo = min(total_todo, limit)
     bases = [sc.to_dict() for sc in exp.base_scenarios()]
@@ -438,7 +487,7 @@ def run_experiment(
     def tasks() -> Iterator[dict[str, Any]]:
         sent = 0
         for k in todo_chunks:
-            for rid in range(k * size, min((k + 1) * size, len(table))):
+            for rid in pending[k]:
                 if limit is not None and sent >= limit:
                     return
                 yield {
@@ -446,6 +495,7 @@ def run_experiment(
                     "overrides": {f: values[f][rid] for f in factors},
                     "outcomes": outcomes, "keep_steps": exp.store.steps,
                     "keep_nations": exp.store.nations, "keep_adoptions": exp.store.adoptions,
+                    "posterior": exp.posterior,
                 }  # fmt: skip
                 sent += 1
 
@@ -470,14 +520,14 @@ def run_experiment(
             buffers.setdefault(k, {})[rid] = result
             failed += result["status"] != "ok"
             bar.advance(failed)
-            if len(buffers[k]) == min(size, len(table) - k * size):
+            if len(buffers[k]) == len(pending[k]):
                 runs, parts = _chunk_frames(table, buffers.pop(k), list(outcomes))
                 store.write_chunk(k, runs, **parts)
     if shard is None and store.completed_chunks() >= set(range(n_chunks)):
         return store.finish({"backend": backend, "workers": workers})
     from adoption_model.experiments.store import read_runs
 
-    return read_runs(out)
+    return read_runs(store.dir)
 
 
 class _Progress:

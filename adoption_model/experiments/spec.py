@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -57,7 +58,17 @@ from adoption_model.scenario import (
     resolve_scenario_path,
 )
 
-Scalar = float | int | bool | str
+Scalar = bool | int | float | Annotated[str, Field(max_length=200)]
+
+#: Most runs an experiment may hold (points x replications); the run table alone is ~1 GB.
+MAX_RUNS = 10_000_000
+#: Columns of the run table besides the factors and outcomes (an outcome may not reuse them).
+RUN_COLUMNS = (
+    "run_id", "scenario", "point", "replicate", "seed", "status", "error", "steps_run",
+    "duration_s", "host",
+)  # fmt: skip
+_NAME = r"^[^/\\\x00-\x1f\x7f]+$"  # no path separators or control characters
+_OUTCOME_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 _Strict = ConfigModel
@@ -73,12 +84,12 @@ class Factor(_Strict):
     ``network.n``).
     """
 
-    values: list[Scalar] | None = None
+    values: list[Scalar] | None = Field(None, max_length=10_000)
     low: float | None = None
     high: float | None = None
     distribution: Literal["uniform", "normal", "triangular"] = "uniform"
     mean: float | None = None
-    sd: float | None = Field(None, gt=0)
+    sd: float | None = Field(None, gt=0, description="normal: standard deviation; range (0, inf)")
     mode: float | None = None
     levels: int = Field(3, ge=2, le=1000)
     integer: bool = False
@@ -122,10 +133,10 @@ class DesignConfig(_Strict):
     kind: Literal["full_factorial", "latin_hypercube", "sobol", "morris", "points"] = (
         "full_factorial"
     )
-    samples: int = Field(16, ge=1, le=10_000_000)
+    samples: int = Field(16, ge=1, le=MAX_RUNS, description="range [1, 1e7]")
     second_order: bool = False
-    levels: int = Field(4, ge=2, le=100)
-    points: list[dict[str, Scalar]] | None = None
+    levels: int = Field(4, ge=2, le=100, description="morris grid levels; range [2, 100]")
+    points: list[dict[str, Scalar]] | None = Field(None, max_length=MAX_RUNS)
 
     @model_validator(mode="after")
     def _points_given(self) -> DesignConfig:
@@ -159,20 +170,35 @@ class RunConfig(_Strict):
 class Experiment(_Strict):
     """A validated experiment file."""
 
-    name: str = "experiment"
-    description: str = ""
-    base: str | dict[str, Any] = "baseline"
+    name: str = Field(
+        "experiment",
+        min_length=1,
+        max_length=100,
+        pattern=_NAME,
+        description="names results/<name>: no / or \\, no control characters, not . or ..",
+    )
+    description: str = Field("", max_length=20_000)
+    base: Annotated[str, Field(max_length=4096)] | dict[str, Any] = "baseline"
     #: several base scenarios run with the same design and replicate seeds (a comparison);
     #: ``set`` applies to each, runs.parquet gets a ``scenario`` column (index in this list)
-    scenarios: list[str | dict[str, Any]] = Field(default_factory=list)
-    seed: int = Field(0, ge=0)
-    replications: int = Field(1, ge=1, le=1_000_000)
-    set: dict[str, Any] = Field(default_factory=dict)
-    uncertainties: dict[str, Factor] = Field(default_factory=dict)
-    levers: dict[str, Factor] = Field(default_factory=dict)
+    scenarios: list[Annotated[str, Field(max_length=4096)] | dict[str, Any]] = Field(
+        default_factory=list, max_length=1000
+    )
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="range [0, 2**63 - 1]")
+    replications: int = Field(1, ge=1, le=1_000_000, description="range [1, 1e6]")
+    set: dict[str, Any] = Field(default_factory=dict, max_length=1000)
+    uncertainties: dict[str, Factor] = Field(default_factory=dict, max_length=1000)
+    levers: dict[str, Factor] = Field(default_factory=dict, max_length=1000)
     design: DesignConfig = Field(default_factory=DesignConfig)
-    outcomes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OUTCOMES))
+    outcomes: dict[
+        Annotated[str, Field(max_length=64, pattern=_OUTCOME_NAME)],
+        Annotated[str, Field(max_length=200)],
+    ] = Field(default_factory=lambda: dict(DEFAULT_OUTCOMES), max_length=200)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    #: parameter uncertainty: "shipped" (the bundled posterior sample) or the path of a
+    #: posterior Parquet; every run draws its rule.coef.* from it by its seed
+    #: (adoption_model/experiments/posterior.py). Empty: the scenarios' own coefficients.
+    posterior: str = ""
     run: RunConfig = Field(default_factory=RunConfig)
 
     def digest(self) -> str:
@@ -195,6 +221,22 @@ class Experiment(_Strict):
                 raise ValueError(
                     f"morris needs ranges; {discrete[0]!r} is a list of values (use low/high)"
                 )
+        if self.name in (".", ".."):
+            raise ValueError(f"name: {self.name!r} is not a name; results go to results/<name>")
+        clash = [k for k in self.outcomes if k in RUN_COLUMNS or k in self.factors]
+        if clash:
+            raise ValueError(
+                f"outcomes.{clash[0]}: the run table already has a column {clash[0]!r}; "
+                "rename the outcome"
+            )
+        runs = self.run_count()
+        if runs > MAX_RUNS:
+            per = f" x {len(self.scenarios)} scenarios" if self.scenarios else ""
+            raise ValueError(
+                f"design: {self.design_size():,} points x {self.replications:,} replications"
+                f"{per} = {runs:,} runs; at most {MAX_RUNS:,} in one experiment: lower "
+                "design.samples, levels or replications, or split the experiment"
+            )
         if self.design.kind == "points":
             known = set(self.factors)
             for i, point in enumerate(self.design.points or []):
@@ -204,6 +246,25 @@ class Experiment(_Strict):
                         f"factors {sorted(known)}"
                     )
         return self
+
+    def run_count(self) -> int:
+        """Number of runs: design points x replications (x base scenarios)."""
+        return self.design_size() * self.replications * max(1, len(self.scenarios))
+
+    def design_size(self) -> int:
+        """Number of design points, computed without drawing them."""
+        d, kind, n = len(self.factors), self.design.kind, self.design.samples
+        if kind == "points":
+            return len(self.design.points or [])
+        if kind == "full_factorial":
+            return math.prod(
+                len(f.values) if f.values is not None else f.levels for f in self.factors.values()
+            )
+        if kind == "sobol":
+            return n * (2 * d + 2 if self.design.second_order else d + 2)
+        if kind == "morris":
+            return n * (d + 1)
+        return n
 
     @property
     def factors(self) -> dict[str, Factor]:
@@ -266,6 +327,14 @@ def load_experiment(path_or_data: str | Path | dict[str, Any] | Experiment) -> E
             expanded.append(load_scenario(data, exp.set).to_dict())
         except InputError as exc:
             raise InputError(f"scenarios[{i}]: {exc}{where}") from None
+    if exp.posterior:
+        from adoption_model.experiments.posterior import load_sample, posterior_path
+
+        post = posterior_path(exp.posterior)
+        if exp.posterior != "shipped" and not post.is_absolute():
+            post = here / post
+        load_sample(str(post))  # fails now, naming the file, not in every run
+        exp = exp.model_copy(update={"posterior": str(post)})
     for name, text in exp.outcomes.items():
         try:
             parse_outcome(text)
@@ -318,6 +387,8 @@ def _check_factors(exp: Experiment, scenario: Scenario, where: str) -> None:
                     scenario.with_overrides({key: value})
                 except InputError as exc:
                     msg = str(exc).removesuffix(" in overrides")
+                    if "expected a whole number" in msg and not factor.is_discrete:
+                        msg += " (add integer = true to the factor)"
                     raise InputError(f'{group}."{key}": {msg}{where}') from None
     for i, point in enumerate(exp.design.points or []):
         try:

@@ -53,7 +53,19 @@ if TYPE_CHECKING:
 HOLD, ADOPT, MINE, SELL = 0, 1, 2, 3
 ACTIONS = ("hold", "adopt", "mine", "sell")
 OPTIONS = ("adopt", "mine", "sell")  # the options with a utility; U_hold = 0
-TERMS = ("const", "fx", "debt", "peer", "world", "momentum", "imf", "margin", "gain", "law")
+TERMS = (
+    "const",
+    "fx",
+    "debt",
+    "peer",
+    "world",
+    "momentum",
+    "imf",
+    "margin",
+    "gain",
+    "law",
+    "sanctions",
+)
 TERM_LABELS = {
     "const": "baseline propensity",
     "fx": "FX-reserve stress",
@@ -65,18 +77,110 @@ TERM_LABELS = {
     "margin": "mining margin",
     "gain": "unrealised gain on holdings",
     "law": "seized-asset sale law",
+    "sanctions": "sanctions exposure",
 }
 
 
 # ---------------------------------------------------------------- the logit's inputs
-def fx_stress(reserves_usd: np.ndarray, imports_usd_month: np.ndarray) -> np.ndarray:
-    """0 with three or more months of import cover (the IMF's rule of thumb), 1 with none."""
-    return np.clip((3.0 - reserves_usd / imports_usd_month) / 3.0, 0.0, 1.0)
+#: Reserve-adequacy classes as coded in :attr:`NationState.ara` (state.ARA_CODES).
+ADV_ISSUER, ADVANCED, EMERGING, CREDIT_CONSTRAINED = 0, 1, 2, 3
+#: Months of import cover below which a credit-constrained economy is FX-stressed.
+COVER_MONTHS = 3.0
+#: Debt benchmarks, % of GDP, by class (debt stress is 0 at half, 1 at 1.5 times it).
+DEBT_BENCHMARK_EM = 70.0  # IMF (2013) MAC DSA: high-scrutiny benchmark, emerging markets
+DEBT_BENCHMARK_AE = 85.0  # IMF (2013) MAC DSA: high-scrutiny benchmark, advanced economies
+DEBT_BENCHMARK_CC = 55.0  # IMF-World Bank LIC DSF (2018): PV of public debt, medium capacity
+#: Number of currency-union codes (state.UNION_CODES; 0 is "no union").
+N_UNIONS = 5
 
 
-def debt_stress(debt_pct_gdp: np.ndarray) -> np.ndarray:
-    """0 at or below 60% of GDP, 1 at or above 150%, linear between."""
-    return np.clip((debt_pct_gdp - 60.0) / 90.0, 0.0, 1.0)
+def fx_assessed(ara: np.ndarray, own_currency: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """Whose reserves are judged by import cover (IMF ARA framework, 2011-2016).
+
+    Only emerging-market and credit-constrained economies: mature markets and reserve-
+    currency issuers are not assessed against a metric (IMF 2011, 2016 guidance note).
+    Currency-union members are judged at the union's central bank (their pooled cover,
+    :func:`union_cover`); dollarised or euroised economies without a union have no
+    exchange rate to defend and are not FX-stressed.
+    """
+    return (ara >= EMERGING) & (own_currency | (union > 0))
+
+
+def union_cover(
+    reserves_usd: np.ndarray, imports_usd_month: np.ndarray, union: np.ndarray
+) -> np.ndarray:
+    """Months of import cover of each union's pooled reserves (index: union code).
+
+    The pooled reserves over the pooled imports of all members (BCEAO, BEAC, ECCB and the
+    Eurosystem), summed in nation order; entry 0 (no union) is unused.
+    """
+    pooled_r = np.bincount(union, weights=reserves_usd, minlength=N_UNIONS)
+    pooled_m = np.bincount(union, weights=imports_usd_month, minlength=N_UNIONS)
+    return pooled_r / np.maximum(pooled_m, 1.0)
+
+
+def fx_stress(cover_months: np.ndarray, assessed: np.ndarray | bool = True) -> np.ndarray:
+    """FX-reserve stress: 0 with three or more months of import cover, 1 with none.
+
+    The traditional rule of thumb that the IMF keeps for credit-constrained economies
+    (IMF 2011, "Assessing Reserve Adequacy"; IMF 2016 guidance note: the ARA-CC model and
+    3 months of imports). Emerging markets should use the ARA EM metric (exports, broad
+    money, short-term debt and other liabilities), whose inputs are not in the staged
+    data: they are judged by the same simpler import-cover rule. Nations not ``assessed``
+    (advanced economies, reserve-currency issuers, dollarised economies; see
+    :func:`fx_assessed`) have no FX stress.
+    """
+    stress = np.clip((COVER_MONTHS - cover_months) / COVER_MONTHS, 0.0, 1.0)
+    return np.where(assessed, stress, 0.0)
+
+
+def debt_benchmark(
+    ara: np.ndarray, own_currency: np.ndarray, reserve_issuer: np.ndarray
+) -> np.ndarray:
+    """Debt benchmark (% of GDP) of each nation, ``inf`` where debt is no distress signal.
+
+    - Reserve-currency issuers and other advanced economies that borrow in their own
+      currency (the US, Japan, the UK, Switzerland, Singapore, Norway ...): none. Their debt
+      is domestic-currency debt of market-access sovereigns that cannot be forced into
+      default by a lack of foreign currency (Eichengreen, Hausmann & Panizza 2005 on
+      "original sin"; Reinhart & Rogoff 2009 find post-war advanced-economy defaults
+      essentially absent).
+    - Advanced economies without their own currency (euro-area members, euroised
+      microstates): 85%, the IMF (2013) market-access DSA benchmark for advanced economies;
+      they borrow in a currency they do not issue (De Grauwe 2011, "The governance of a
+      fragile eurozone").
+    - Emerging markets: 70% (IMF 2013 MAC DSA). Credit-constrained economies: 55%, the
+      IMF-World Bank LIC DSF (2018) benchmark for the present value of public debt at
+      medium debt-carrying capacity.
+    """
+    advanced = ara <= ADVANCED
+    none = advanced & own_currency
+    return np.where(
+        none,
+        np.inf,
+        np.where(
+            advanced,
+            DEBT_BENCHMARK_AE,
+            np.where(ara == CREDIT_CONSTRAINED, DEBT_BENCHMARK_CC, DEBT_BENCHMARK_EM),
+        ),
+    )
+
+
+def debt_stress(
+    gross_pct_gdp: np.ndarray,
+    net_pct_gdp: np.ndarray | float = np.nan,
+    benchmark: np.ndarray | float = DEBT_BENCHMARK_EM,
+) -> np.ndarray:
+    """Debt distress: 0 at half the nation's benchmark, 1 at 1.5 times it, linear between.
+
+    Net debt (gross debt less financial assets, IMF WEO) where published, else gross debt:
+    net debt measures what the state owes beyond what it holds (IMF Fiscal Monitor). The
+    benchmark comes from :func:`debt_benchmark` (``inf``: never stressed).
+    """
+    debt = np.where(np.isnan(net_pct_gdp), gross_pct_gdp, net_pct_gdp)
+    finite = np.isfinite(benchmark)
+    b = np.where(finite, benchmark, 1.0)
+    return np.where(finite, np.clip((debt - 0.5 * b) / b, 0.0, 1.0), 0.0)
 
 
 def unrealised_gain(holdings: np.ndarray, cost_basis: np.ndarray, price: float) -> np.ndarray:
@@ -102,26 +206,45 @@ class LogitInputs:
     can_adopt: np.ndarray
     can_mine: np.ndarray
     can_sell: np.ndarray
+    sanctions: np.ndarray | float = 0.0
 
 
 def logit_inputs(
     st: NationState, sel: Sel, peer: np.ndarray, sig: Signals, allocation_share: float
 ) -> LogitInputs:
-    """The inputs of nations ``sel`` (docs/ODD.md 7.2, the table of terms; availability)."""
-    frozen = sig.t < st.freeze_until[sel]
+    """The inputs of nations ``sel`` (docs/ODD.md 7.2, the table of terms; availability).
+
+    Availability: an absolute crypto ban removes adopt and mine, a mining ban removes
+    mine, until a dated event lifts them (the Law Library of Congress 2021 classes).
+    """
+    union = st.union[sel]
+    cover = st.reserves_usd[sel] / st.imports_usd_month[sel]
+    pooled = union_cover(st.reserves_usd, st.imports_usd_month, st.union)[union]
+    cover = np.where(union > 0, pooled, cover)
+    ara, own = st.ara[sel], st.own_currency[sel]
+    banned = st.absolute_ban[sel]
+    at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
     return LogitInputs(
-        fx_stress=fx_stress(st.reserves_usd[sel], st.imports_usd_month[sel]),
-        debt_stress=debt_stress(st.debt_pct_gdp[sel]),
+        fx_stress=fx_stress(cover, fx_assessed(ara, own, union)),
+        debt_stress=debt_stress(
+            st.debt_pct_gdp[sel],
+            st.net_debt_pct_gdp[sel],
+            debt_benchmark(ara, own, st.reserve_issuer[sel]),
+        ),
         peer=peer,
         world_share=sig.world_share,
         momentum=sig.momentum,
-        imf_pressure=sig.imf_stance * sig.exposure[sel],
+        imf_pressure=sig.imf_stance * sig.exposure[sel] + at_risk,
         margin=margin(sig.revenue_mwh, st.energy_cost_usd_mwh[sel]),
         gain=unrealised_gain(st.holdings[sel], st.cost_basis_usd[sel], sig.price),
-        mandate=st.seized_mandate[sel].astype(float),
-        can_adopt=~st.reserve[sel] & ~st.selling[sel] & ~frozen,
-        can_mine=~st.mining[sel] & (st.energy_surplus_mw[sel] * allocation_share > 0),
+        mandate=(st.seized_mandate[sel] & (st.seized_btc[sel] > 0)).astype(float),
+        can_adopt=~st.reserve[sel] & ~st.selling[sel] & ~banned,
+        can_mine=~st.mining[sel]
+        & (st.energy_surplus_mw[sel] * allocation_share > 0)
+        & ~banned
+        & ~st.mining_ban[sel],
         can_sell=(st.holdings[sel] > 0) & ~st.no_sell[sel] & ~st.selling[sel],
+        sanctions=st.sanctions_exposure[sel],
     )
 
 
@@ -131,8 +254,9 @@ def logit_terms(x: LogitInputs, c: LogitCoefficients) -> np.ndarray:
 
     The utilities of docs/ODD.md section 7.2, term by term:
 
-    - ``U_adopt = a0 + a_fx*fx + a_debt*debt + a_peer*m + a_world*w + a_mom*mom - a_imf*imf``
-    - ``U_mine = c0 + c_margin*margin + c_peer*m - c_imf*imf``
+    - ``U_adopt = a0 + a_fx*fx + a_debt*debt + a_peer*m + a_world*w + a_mom*mom - a_imf*imf
+      + a_sanctions*sanctions``
+    - ``U_mine = c0 + c_margin*margin + c_peer*m - c_imf*imf + c_sanctions*sanctions``
     - ``U_sell = s0 + s_debt*debt + s_gain*gain + s_imf*imf + s_law*law - s_peer*m``
     """
     t = np.zeros(np.shape(x.peer) + (3, len(TERMS)))
@@ -144,11 +268,13 @@ def logit_terms(x: LogitInputs, c: LogitCoefficients) -> np.ndarray:
     t[..., 0, 4] = c.a_world * x.world_share
     t[..., 0, 5] = c.a_mom * x.momentum
     t[..., 0, 6] = -c.a_imf * x.imf_pressure
+    t[..., 0, 10] = c.a_sanctions * x.sanctions
     # mine
     t[..., 1, 0] = c.c0
     t[..., 1, 3] = c.c_peer * x.peer
     t[..., 1, 6] = -c.c_imf * x.imf_pressure
     t[..., 1, 7] = c.c_margin * x.margin
+    t[..., 1, 10] = c.c_sanctions * x.sanctions
     # sell
     t[..., 2, 0] = c.s0
     t[..., 2, 2] = c.s_debt * x.debt_stress
@@ -330,7 +456,7 @@ class Rule:
         self.n = n
         shape = (n,) if replicates is None else (replicates, n)
         zeros = np.zeros(shape)
-        self.u_review = self.u_choice = self.u_audit = zeros
+        self.u_review = self.u_choice = self.u_audit = self.u_imf = zeros
         self.terms = np.zeros(shape + (3, len(TERMS)))
         self.util = np.zeros(shape + (3,))
         self.probs = np.zeros(shape + (4,))
@@ -369,7 +495,8 @@ class Rule:
 class Logit(Rule):
     """The default rule: a monthly review, then a multinomial-logit choice (7.2).
 
-    Draws a ``(3, n)`` block of uniforms a step: review, choice and the IMF audit (7.5).
+    Draws a ``(4, n)`` block of uniforms a step: review, choice, the IMF review and the
+    IMF's new-programme hazard (7.5).
     It always runs to the horizon.
     """
 
@@ -377,7 +504,7 @@ class Logit(Rule):
     classic = False
 
     def draw(self, rng: np.random.Generator) -> None:
-        self.u_review, self.u_choice, self.u_audit = rng.random((3, self.n))
+        self.u_review, self.u_choice, self.u_audit, self.u_imf = rng.random((4, self.n))
 
     def decide(self, sc, st, sel, peer, sig, counts=None):
         r = sc.rule
@@ -489,19 +616,24 @@ def commit(st: NationState, action: np.ndarray, t: int, sc: Scenario) -> None:
     """Every nation switches policy to its chosen action at once (vectorised)."""
     if not action.any():  # everybody holds: nothing to switch
         return
-    ad, mn = sc.adoption, sc.mining
+    mn = sc.mining
     if action.ndim > 1:  # (R, n): index pairs, and each replicate's own parameters
-        adopt = np.nonzero(action == ADOPT)
-        st.start_reserve(adopt, t, _per(ad.target_share, adopt), _per(ad.purchase_months, adopt))
+        st.start_reserve(np.nonzero(action == ADOPT), t)
         mine = np.nonzero(action == MINE)
         st.start_mining(mine, t, _per(mn.allocation_share, mine) * st.energy_surplus_mw[mine])
-        sell = np.nonzero(action == SELL)
-        st.start_sale(sell, t, _per(sc.selling.months, sell))
+        sell = action == SELL
+        law = st.seized_mandate & (st.seized_btc > 0)
+        st.start_seized_sale(np.nonzero(sell & law), t)
+        tranche = np.nonzero(sell & ~law)
+        st.start_sale(tranche, t, _per(sc.selling.months, tranche))
         return
-    st.start_reserve(np.flatnonzero(action == ADOPT), t, ad.target_share, ad.purchase_months)
+    st.start_reserve(np.flatnonzero(action == ADOPT), t)
     mine = np.flatnonzero(action == MINE)
     st.start_mining(mine, t, mn.allocation_share * st.energy_surplus_mw[mine])
-    st.start_sale(np.flatnonzero(action == SELL), t, sc.selling.months)
+    sell = action == SELL
+    law = st.seized_mandate & (st.seized_btc > 0)  # the law applies to seized coins only
+    st.start_seized_sale(np.flatnonzero(sell & law), t)
+    st.start_sale(np.flatnonzero(sell & ~law), t, sc.selling.months)
 
 
 def _per(value: float | np.ndarray, sel: tuple[np.ndarray, ...]) -> float | np.ndarray:
@@ -512,8 +644,10 @@ def _per(value: float | np.ndarray, sel: tuple[np.ndarray, ...]) -> float | np.n
 def commit_one(st: NationState, i: int, action: int, t: int, sc: Scenario) -> None:
     """Scalar reference of :func:`commit`: nation ``i`` switches to ``action``."""
     if action == ADOPT:
-        st.start_reserve(i, t, sc.adoption.target_share, sc.adoption.purchase_months)
+        st.start_reserve(i, t)
     elif action == MINE:
         st.start_mining(i, t, sc.mining.allocation_share * st.energy_surplus_mw[i])
+    elif action == SELL and st.seized_mandate[i] and st.seized_btc[i] > 0:
+        st.start_seized_sale(i, t)
     elif action == SELL:
         st.start_sale(i, t, sc.selling.months)

@@ -20,6 +20,9 @@ energy      the nation(s) get ``mw`` megawatts of surplus energy (an allocation)
 set         a live parameter ``key`` becomes ``value`` (``rule.coef.a_peer``, ``imf.*`` ...)
 mandate     the nation(s) get (``value`` true, default) or lose a seized-asset sale law
 pledge      the nation(s) pledge never to sell (``value`` true, default) or drop the pledge
+ban         a crypto ban (``ban`` = absolute or mining) is imposed (``value`` true, default)
+            or lifted (false): an absolute ban removes adopt and mine, a mining ban mine
+sanctions   the nation(s)' sanctions exposure becomes ``value`` (in [0, 1])
 =========== ===============================================================================
 
 Events are one engine-independent step: both engines call :func:`fire` with the same
@@ -86,8 +89,7 @@ def fire(model: EventTarget, events: list[Event]) -> bool:
 
 
 def _adopt(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
-    ad = model.live.adoption
-    model.state.start_reserve(idx, model.steps, ad.target_share, ad.purchase_months)
+    model.state.start_reserve(idx, model.steps)
 
 
 def _mine(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
@@ -133,7 +135,20 @@ def _pledge(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
     model.state.no_sell[idx] = True if ev.value is None else bool(ev.value)
 
 
+def _ban(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
+    """Impose or lift a crypto ban (decision.logit_inputs reads it from the next decision)."""
+    on = True if ev.value is None else bool(ev.value)
+    field = model.state.absolute_ban if ev.ban == "absolute" else model.state.mining_ban
+    field[idx] = on
+
+
+def _sanctions(model: EventTarget, ev: Event, idx: np.ndarray) -> None:
+    model.state.sanctions_exposure[idx] = float(ev.value or 0.0)
+
+
 _HANDLERS: dict[str, Callable[[EventTarget, Event, np.ndarray], bool | None]] = {
+    "ban": _ban,
+    "sanctions": _sanctions,
     "adopt": _adopt,
     "mine": _mine,
     "sell": _sell,

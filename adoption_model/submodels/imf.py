@@ -1,19 +1,37 @@
-"""IMF pressure and audits of programme countries (docs/ODD.md section 7.5).
+"""The IMF: programmes, reviews, withheld tranches and new arrangements (docs/ODD.md 7.5).
 
-The IMF's stance ``s`` in [0, 1] is a scenario parameter that events can change. A nation's
-exposure grows with its IMF credit outstanding (share of quota), reaching 1 at
-``imf.exposure_full_at_pct_quota``; nations with an active programme have at least
-``imf.programme_floor``. The pressure it feels in its utilities is ``s * exposure``.
+**Programmes.** A nation's IMF programme is a *financing* arrangement (EFF, ECF, SBA,
+blends; PLL) with a start and end month and an amount still to disburse, from the staged
+history (the IMF Quarterly Report on IMF Finances of 31 January 2024 and the curated
+updates after it; ``tools/build_data.py``). Non-financing instruments (PCI/PSI, Paraguay's)
+carry no money and no disbursement reviews, so they are not programmes here. Undisbursed
+money comes in equal tranches at reviews every ``imf.review_months`` (6: most EFF/ECF
+arrangements are reviewed semi-annually).
 
-Each month, a programme country that accumulated BTC (bought or mined) is detected with
-probability ``imf.detection_probability * s``; a detection withholds a tranche (FX reserves
-fall by ``imf.tranche_share_of_reserves``) and freezes purchases for ``imf.freeze_months``.
-This follows the El Salvador 2024-25 Extended Fund Facility, whose reviews required the
-government's BTC holdings to "remain unchanged" (IMF press release 24/485 and the 2025
-review documents; compliance was partial, which the detection probability represents).
+**Reviews.** At each review the IMF checks whether the nation accumulated BTC since the
+previous one: purchases *and* mining count (El Salvador's 2025 EFF requires the
+public-sector holdings to stay unchanged; IMF press release 24/485 and the 2025 review
+documents). Accumulation is detected with probability ``imf.detection_probability *
+stance``; a failed review withholds that review's tranche (FX reserves, held at their
+start level on the assumption that scheduled financing arrives, fall by it). A nation's
+losses are therefore bounded by what its programme still has to disburse. After
+``imf.suspend_after_failures`` consecutive failed reviews the programme goes off track:
+its conditionality no longer binds and its remaining tranches are withheld as they fall
+due. A programme ends at its end month.
 
-Both engines, side by side: :func:`audit` (vectorised) and :func:`audit_one` (the scalar
-reference a ``Nation`` agent runs for itself), with the same uniform per nation.
+**New programmes.** Each month an IMF member with credit outstanding and no financing
+programme starts one with the monthly hazard ``1 - (1 - imf.new_programme_rate)^(1/12)``;
+the annual rate (0.237), the size (``imf.new_programme_pct_quota``, 190% of quota) and the
+length (``imf.new_programme_months``, 38) are the QFR's (data/imf_programmes.toml).
+
+**Compliance is the nation's choice, with a cost.** Nothing forbids a programme country to
+buy or mine. Its utilities of the accumulating options carry the IMF pressure
+``stance * exposure + at_risk``: exposure from credit outstanding and programme status as
+before, and ``at_risk``, the expected tranche withheld at the next review if it
+accumulates (``p_detect * tranche``) as a share of its FX reserves, capped at 1.
+
+Both engines, side by side: :func:`review` (vectorised, broadcasting over a leading
+replicate axis) and :func:`review_one` (the scalar reference a ``Nation`` agent runs).
 """
 
 from __future__ import annotations
@@ -23,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from adoption_model.scenario import ImfConfig
     from adoption_model.state import NationState
 
 
@@ -35,34 +54,93 @@ def exposure(
 
 
 def detection_probability(stance: float, base_probability: float) -> float:
-    """Monthly chance that an audit catches a programme country accumulating BTC."""
+    """Chance that a review detects accumulation since the previous review."""
     return base_probability * stance
 
 
-def audit(
-    st: NationState,
-    u: np.ndarray,
-    p_detect: float,
-    t: int,
-    tranche_share: float,
-    freeze_months: int,
+def monthly_hazard(annual_rate: float) -> float:
+    """The monthly probability with the same one-year survival as ``annual_rate``."""
+    return 1.0 - (1.0 - annual_rate) ** (1.0 / 12.0)
+
+
+def reviews_left(next_review: np.ndarray, end: np.ndarray, review_months: int) -> np.ndarray:
+    """Reviews from the next one to the end month, inclusive (0 when none is left)."""
+    return np.where(next_review <= end, (end - next_review) // review_months + 1, 0)
+
+
+def next_tranche(st: NationState, review_months: int) -> np.ndarray:
+    """The tranche due at each nation's next review (0 without a financing programme)."""
+    left = reviews_left(st.imf_next_review, st.imf_end, review_months)
+    ok = st.imf_financing & (left > 0)
+    return np.where(ok, st.imf_undisbursed_usd / np.where(ok, left, 1), 0.0)
+
+
+def at_risk(st: NationState, p_detect: float, review_months: int) -> np.ndarray:
+    """Expected tranche withheld at the next review if a nation accumulates, as a share
+    of its FX reserves (capped at 1); 0 outside a programme in force."""
+    tranche = np.where(st.programme, next_tranche(st, review_months), 0.0)
+    return np.minimum(p_detect * tranche / np.maximum(st.reserves_usd, 1.0), 1.0)
+
+
+def review(
+    st: NationState, u: np.ndarray, u_new: np.ndarray, p_detect: float, t: int, cfg: ImfConfig
 ) -> None:
-    """Audit every programme country that accumulated this month, with uniforms ``u``."""
-    caught = st.programme & ((st.bought + st.mined) > 0) & (u < p_detect)
+    """This month's IMF: accumulation, reviews due, programmes ending, new programmes."""
+    rm = cfg.review_months
+    st.imf_accumulated |= st.programme & ((st.bought + st.mined) > 0)
+    due = st.imf_financing & (st.imf_next_review == t)
+    tranche = np.where(due, next_tranche(st, rm), 0.0)
+    caught = due & ~st.imf_suspended & st.imf_accumulated & (u < p_detect)
+    failed = caught | (due & st.imf_suspended)
+    withheld = np.where(failed, tranche, 0.0)
+    st.imf_undisbursed_usd -= tranche  # disbursed or withheld: no longer to come
+    st.reserves_usd[...] = np.maximum(st.reserves_usd - withheld, 0.0)
+    st.imf_lost_usd += withheld
+    st.imf_withheld += withheld
     st.detected |= caught
-    st.reserves_usd -= np.where(caught, st.reserves_usd * tranche_share, 0.0)
-    until = t + 1 + freeze_months
-    if np.ndim(until):  # one freeze length per replicate, (R, 1): pick each caught row's
-        until = np.broadcast_to(until, caught.shape)[caught]
-    st.freeze_purchases(caught, until)
+    st.imf_failures[...] = np.where(caught, st.imf_failures + 1, np.where(due, 0, st.imf_failures))
+    st.imf_accumulated &= ~due
+    st.imf_next_review += np.where(due, rm, 0)
+    st.suspend_imf_programme(caught & (st.imf_failures >= cfg.suspend_after_failures))
+    st.end_imf_programme(st.imf_financing & (t >= st.imf_end))
+    eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
+    new = eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
+    size = cfg.new_programme_pct_quota / 100.0 * st.imf_quota_usd
+    st.start_imf_programme(new, t, size[new], cfg.new_programme_months, rm)
 
 
-def audit_one(
-    nation: Any, u: float, p_detect: float, t: int, tranche_share: float, freeze_months: int
+def review_one(
+    nation: Any, u: float, u_new: float, p_detect: float, t: int, cfg: ImfConfig
 ) -> None:
-    """Scalar reference of :func:`audit` for one ``Nation`` agent."""
-    accumulated = nation.bought + nation.mined > 0
-    if nation.programme and accumulated and u < p_detect:
-        nation.detected = True
-        nation.reserves_usd = nation.reserves_usd - nation.reserves_usd * tranche_share
-        nation.freeze_purchases(t + 1 + freeze_months)
+    """Scalar reference of :func:`review` for one ``Nation`` agent."""
+    rm = cfg.review_months
+    if nation.programme and nation.bought + nation.mined > 0:
+        nation.imf_accumulated = True
+    if nation.imf_financing and nation.imf_next_review == t:
+        left = nation.imf_end - nation.imf_next_review
+        left = left // rm + 1 if left >= 0 else 0
+        tranche = nation.imf_undisbursed_usd / left if left > 0 else 0.0
+        caught = not nation.imf_suspended and nation.imf_accumulated and u < p_detect
+        withheld = tranche if caught or nation.imf_suspended else 0.0
+        nation.imf_undisbursed_usd = nation.imf_undisbursed_usd - tranche
+        nation.reserves_usd = max(nation.reserves_usd - withheld, 0.0)
+        nation.imf_lost_usd = nation.imf_lost_usd + withheld
+        nation.imf_withheld = nation.imf_withheld + withheld
+        nation.imf_failures = nation.imf_failures + 1 if caught else 0
+        nation.imf_accumulated = False
+        nation.imf_next_review = nation.imf_next_review + rm
+        if caught:
+            nation.detected = True
+            if nation.imf_failures >= cfg.suspend_after_failures:
+                nation.suspend_imf_programme()
+    if nation.imf_financing and t >= nation.imf_end:
+        nation.end_imf_programme()
+    eligible = (
+        nation.imf_member
+        and not nation.imf_financing
+        and not nation.imf_ended
+        and nation.credit_pct_quota > 0
+    )
+    if eligible and u_new < monthly_hazard(cfg.new_programme_rate):
+        size = cfg.new_programme_pct_quota / 100.0 * nation.imf_quota_usd
+        nation.start_imf_programme(t, size, cfg.new_programme_months, rm)

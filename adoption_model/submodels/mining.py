@@ -109,6 +109,7 @@ def mine(st: NationState, mk: Market, efficiency_j_per_th: float, stop_after: in
     h = np.where(st.mining, hashrate_th(st.mining_mw, efficiency_j_per_th), 0.0)
     earned = h * mk.btc_per_th
     st.holdings += earned
+    st.mined_btc += earned
     st.mined += earned
     m = margin(mk.revenue_mwh, st.energy_cost_usd_mwh)
     neg = st.mining & (m < 0)
@@ -122,6 +123,7 @@ def mine_one(nation: Any, mk: Market, efficiency_j_per_th: float, stop_after: in
         return
     earned = hashrate_th(nation.mining_mw, efficiency_j_per_th) * mk.btc_per_th
     nation.holdings = nation.holdings + earned
+    nation.mined_btc = nation.mined_btc + earned
     nation.mined = nation.mined + earned
     if margin(mk.revenue_mwh, nation.energy_cost_usd_mwh) < 0:
         nation.negative_months = nation.negative_months + 1
