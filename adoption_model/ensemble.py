@@ -70,6 +70,7 @@ from adoption_model.batching import (
     replicate_bytes,
     structure_key,
 )
+from adoption_model import guards
 from adoption_model.errors import InputError
 from adoption_model.model import AdoptionModel
 from adoption_model.record import EnsembleRecorder
@@ -109,6 +110,8 @@ class _Replicate:
 
     _build_world = AdoptionModel._build_world
     _init_adopters = AdoptionModel._init_adopters
+    _state_from_panel = AdoptionModel._state_from_panel
+    _data_events = AdoptionModel._data_events
     resolve_nation = AdoptionModel.resolve_nation
     first_adoptions = AdoptionModel.first_adoptions
 
@@ -134,14 +137,15 @@ class _Replicate:
         self.n = self.network.n
         self.ids = list(self.network.nodes)
         self.world = World.start(self.live)
-        if key is not None:  # one table read per price, copied per replicate
-            proto = cache.setdefault((key, "state", self.world.price), None)
+        start = (self.world.price, sc.start, sc.imf.review_months)
+        if key is not None:  # one table read per start, copied per replicate
+            proto = cache.get((key, "state", start))
             if proto is None:
-                proto = NationState.from_table(self.nations_table, self.world.price)
-                cache[(key, "state", self.world.price)] = proto
+                proto = NationState.from_table(self.nations_table, *start)
+                cache[(key, "state", start)] = proto
             self.state = NationState(**{f: getattr(proto, f).copy() for f in _STATE_FIELDS})
         else:
-            self.state = NationState.from_table(self.nations_table, self.world.price)
+            self.state = NationState.from_table(self.nations_table, *start)
         rule = decision.make_rule(sc.rule.kind, self.n)
         rule.setup(self.state, sc.rule, self.rng)
         self._init_adopters(sc)
@@ -151,7 +155,9 @@ class _Replicate:
             sc.imf.exposure_full_at_pct_quota,
             sc.imf.programme_floor,
         )
-        self.schedule_events = events.by_month(sc.events)
+        self.data_events = self._data_events(sc)  # the nation table's dated changes
+        self.schedule_events = events.by_month(self.data_events + list(sc.events))
+        self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):
             for key in ev.targets():
                 self.resolve_nation(key, f"events[{k}].nation")
@@ -216,6 +222,8 @@ class Ensemble:
         rows = len(self.reps)
         self.steps = 0
         self.horizon = np.array([rep.scenario.steps for rep in self.reps], dtype=np.int64)
+        #: each replicate's last dated event: classic rules stop early only after it
+        self.last_event = np.array([rep.last_event_month for rep in self.reps], dtype=np.int64)
 
         # stack the replicates' state: (R, n) arrays
         states = [rep.state for rep in self.reps]
@@ -258,10 +266,11 @@ class Ensemble:
     def _alloc_draws(self, rows: int) -> None:
         rule = self.rule
         if rule.kind == "logit":
-            self._draws = np.zeros((rows, 3, self.n))
+            self._draws = np.zeros((rows, 4, self.n))  # Logit.draw's (4, n) block per row
             rule.u_review = self._draws[:, 0]
             rule.u_choice = self._draws[:, 1]
             rule.u_audit = self._draws[:, 2]
+            rule.u_imf = self._draws[:, 3]
         elif rule.kind in ("bass", "cascade"):
             self._draws = np.zeros((rows, self.n))
             rule.u_choice = self._draws
@@ -318,6 +327,7 @@ class Ensemble:
                 rep.rng.random(out=draws[row])
         if not self.classic:
             st.clear_flows()
+        before = st.reserve | st.mining  # adopters before this month's events and decisions
         moved = self._fire_events(t)  # 2. the month's events, per replicate
         self.world = w = self._world_columns()
         sc = self.params
@@ -339,7 +349,16 @@ class Ensemble:
                 w.imf_stance[:, None], sc.imf.detection_probability
             )
             sig.imf_stance = w.imf_stance[:, None]
+            cfg = sc.imf  # programmes start, end and go off track: exposure follows them
+            self.exposure = imf.exposure(
+                st.credit_pct_quota,
+                st.programme,
+                cfg.exposure_full_at_pct_quota,
+                cfg.programme_floor,
+            )
             sig.exposure = self.exposure
+            sig.imf_at_risk = imf.at_risk(st, sig.p_detect, cfg.review_months)
+            sig.fx_cover = decision.import_cover(st)  # each replicate pools its own unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
         peer = self.peers.share(sig.adopted_f)
@@ -349,28 +368,15 @@ class Ensemble:
             action = rule.decide(sc, st, slice(None), peer, sig, counts)
         decision.commit(st, action, t, sc)
         if not self.classic:  # 6. acts
-            # A submodel with nothing to do in any replicate is skipped: it would only add
-            # or subtract exact zeros (finite state), so the bits are the same.
             market = self._market(sc)
             self.sovereign_th = market.sovereign_th
             price = w.price[:, None]
-            buying = (st.reserve & (st.buy_months_left > 0)) | (st.program_months_left > 0)
-            if buying.any():
-                reserve.buy(st, t, price)
+            reserve.buy(st, t, price, sc.adoption)  # 7.4 purchases toward the target
             mining.mine(st, market, w.efficiency_j_per_th[:, None], sc.mining.stop_after_months)
-            if st.selling.any():
-                reserve.sell(st, price)
-            if (st.programme & ((st.bought + st.mined) > 0)).any():
-                imf.audit(
-                    st,
-                    rule.u_audit,
-                    sig.p_detect,
-                    t,
-                    sc.imf.tranche_share_of_reserves,
-                    sc.imf.freeze_months,
-                )
+            reserve.sell(st, price, sc.selling.mined_share, t)  # 7.4 sales
+            imf.review(st, rule.u_audit, rule.u_imf, sig.p_detect, t, sc.imf)  # 7.5
         adopted = st.reserve | st.mining
-        new = adopted & ~adopted0
+        new = adopted & ~before  # dated 'adopt'/'mine' events count as new adopters too
         any_new = new.any(axis=-1)
         if any_new.any():
             st.first_adopted[new & (st.first_adopted < 0)] = t
@@ -378,8 +384,10 @@ class Ensemble:
         if not self.classic:
             self.net_buying = st.bought.sum(axis=-1) - st.sold.sum(axis=-1)
         n_adopted = self.recorder.record(self, adopted, new, moved)  # 7. record
+        self._check_finite(t)
         horizon = self.horizon[self.row_ids]
-        stop = (t >= horizon) | rule.stops(any_new, n_adopted)
+        pending = w.month < self.last_event[self.row_ids]  # a dated event is still to fire
+        stop = (t >= horizon) | (~pending & rule.stops(any_new, n_adopted))
         self._stop(stop & self.live_mask, adopted, early=t < horizon)
 
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals) -> np.ndarray:
@@ -414,6 +422,8 @@ class Ensemble:
                 p_detect=sig.p_detect[rows, 0],
                 imf_stance=sig.imf_stance[rows, 0],
                 exposure=sig.exposure.reshape(-1),
+                imf_at_risk=sig.imf_at_risk.reshape(-1),
+                fx_cover=sig.fx_cover.reshape(-1),
             )
             x = decision.logit_inputs(
                 self._flat, flat, peer.reshape(-1)[flat], local, pick.mining.allocation_share
@@ -422,12 +432,31 @@ class Ensemble:
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            u_choice = self._draws.reshape(-1)[rows * (3 * n) + n + at[1]]  # draws[:, 1]
+            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + at[1]]  # draws[:, 1]
             action.reshape(-1)[flat] = decision.choose(probs, u_choice)
         st.reviewed[...] = reviewed
         st.peer[...] = peer
         st.action[...] = action
         return action
+
+    def _check_finite(self, t: int) -> None:
+        """The single run's guard (:func:`adoption_model.guards.check_finite`) per row.
+
+        A replicate that went non-finite raises: the batch's runner then runs its
+        replicates alone, each with its own result or the single run's one-line error.
+        """
+        r, ids = self.recorder.model, self.live_ids
+        total = self.world.efficiency_j_per_th[self.live_rows].copy()
+        for c in guards.RECORDED:
+            total += r[c][t, ids]
+        if np.isfinite(total).all():
+            return
+        bad = int(np.flatnonzero(~np.isfinite(total))[0])
+        rep = self.reps[np.arange(len(self.reps))[ids][bad] if isinstance(ids, slice) else ids[bad]]
+        raise InputError(
+            f"ensemble replicate seed {rep.seed}: a recorded price, stock or flow is not "
+            f"finite at step {t}; run it alone for the quantity and its parameters"
+        )
 
     def _market(self, sc: Any) -> mining.Market:
         w = self.world

@@ -183,6 +183,7 @@ class Recorder:
             r["imf_withheld_usd"][i] = st.imf_withheld.sum()
             r["imf_programme_starts"][i] = np.count_nonzero(st.imf_started)
             r["imf_programme_ends"][i] = np.count_nonzero(st.imf_ended)
+            r["fx_reserves_usd"][i] = st.reserves_usd.sum()
         if not self.classic:
             r["imf_programmes"][i] = np.count_nonzero(st.programme)
             r["fx_reserves_usd"][i] = st.reserves_usd.sum()
@@ -383,6 +384,9 @@ class EnsembleRecorder:
                 "btc_mined": st.mined.sum(axis=-1),
                 "btc_sold": st.sold.sum(axis=-1),
                 "imf_detections": np.count_nonzero(st.detected, axis=-1).astype(float),
+                "imf_withheld_usd": st.imf_withheld.sum(axis=-1),
+                "imf_programme_starts": np.count_nonzero(st.imf_started, axis=-1).astype(float),
+                "imf_programme_ends": np.count_nonzero(st.imf_ended, axis=-1).astype(float),
                 "fx_reserves_usd": st.reserves_usd.sum(axis=-1),
             }
             if money.all():
@@ -395,6 +399,8 @@ class EnsembleRecorder:
                 for key, values in computed.items():
                     r[key][i, sub_ids] = values[sub_rows]
         r["supply_share"][i, ids] = r["btc_sovereign"][i, ids] / r["supply_btc"][i, ids]
+        if not self.classic:
+            put("imf_programmes", np.count_nonzero(st.programme, axis=-1).astype(float))
         if self.keep_nations:
             self._record_nations(m, i, rows, ids)
         self.rows[ids] = i + 1

@@ -80,11 +80,23 @@ def test_logit_real_world_varied_parameters_and_price_impact() -> None:
     over = [
         {"steps": 36, "rule.coef.a_peer": 1.0, "price.kappa": 0.0},
         {"steps": 36, "rule.coef.a_peer": 3.0, "price.kappa": 40.0, "rule.choice_intensity": 2.0},
-        {"steps": 36, "rule.review_probability": 0.5, "imf.freeze_months": 3, "imf.stance": 1.0},
-        {"steps": 36, "adoption.target_share": 0.2, "adoption.purchase_months": 3,
-         "selling.months": 2, "mining.allocation_share": 0.5, "price.process": "regime"},
+        {"steps": 36, "rule.review_probability": 0.5, "imf.review_months": 3, "imf.stance": 1.0,
+         "imf.new_programme_rate": 0.9, "imf.new_programme_months": 12,
+         "imf.suspend_after_failures": 1, "imf.detection_probability": 0.9},
+        {"steps": 36, "adoption.target_share": 0.2, "adoption.target_share_sanctioned": 0.4,
+         "adoption.purchase_months": 3, "selling.months": 2, "selling.mined_share": 0.9,
+         "mining.allocation_share": 0.5, "price.process": "regime"},
+        {"steps": 36, "rule.coef.a0": -2.0, "rule.coef.c0": -2.0, "rule.coef.s0": 1.0,
+         "rule.coef.a_sanctions": 3.0, "imf.review_months": 4, "imf.new_programme_rate": 0.5},
     ]  # fmt: skip
-    check_ensemble(over, [1, 2, 3, 4])
+    results = check_ensemble(over, [1, 2, 3, 4, 5])
+    frames = [r.model_frame for r in results]
+    # the mechanisms the comparison must cover happen: IMF reviews withhold, programmes
+    # start and end, nations sell, and the replicates differ
+    assert sum(f["imf_programme_starts"].sum() for f in frames) > 0
+    assert sum(f["imf_programme_ends"].sum() for f in frames) > 0
+    assert sum(f["btc_sold"].sum() for f in frames) > 0
+    assert len({f["btc_price"].iloc[-1] for f in frames}) == len(frames)
 
 
 def test_logit_nation_frame_and_horizons_differ() -> None:
@@ -107,6 +119,9 @@ def test_events_fire_per_replicate() -> None:
         {"date": "2026-03", "kind": "mine", "nation": "PRY"},
         {"date": "2026-03", "kind": "mandate", "nation": "DEU"},
         {"date": "2026-04", "kind": "pledge", "nation": "USA"},
+        {"date": "2026-04", "kind": "ban", "nation": "IND", "ban": "absolute"},
+        {"date": "2026-05", "kind": "ban", "nation": "CHN", "ban": "mining", "value": False},
+        {"date": "2026-05", "kind": "sanctions", "nation": "BRA", "value": 1.0},
     ]
     over = [
         {"steps": 18, "events": ev},
@@ -115,7 +130,9 @@ def test_events_fire_per_replicate() -> None:
         {"steps": 18, "events": [{"date": "2025-06", "kind": "adopt", "nation": "IND"}]},
     ]
     results = check_ensemble(over, [3, 3, 4, 5])
-    assert len(results[0].events) == len(ev) and not results[2].events
+    own = [[e for e in r.events if not e["name"].startswith("data:")] for r in results]
+    assert len(own[0]) == len(ev) and not own[2]
+    assert any(e["name"].startswith("data:") for e in results[2].events)  # the table's own
 
 
 @pytest.mark.parametrize(
@@ -250,10 +267,10 @@ def _sweep_experiment(store: dict[str, Any]) -> dict[str, Any]:
             {"rule.kind": "logit", "rule.coef.a_peer": 4.0, "network.mean_degree": 5.0},
             {"rule.kind": "threshold", "rule.coef.a_peer": 2.0, "network.mean_degree": 2.0},
             {"rule.kind": "threshold", "rule.coef.a_peer": 2.0, "network.mean_degree": 6.0},
-            {"rule.kind": "cascade", "rule.coef.a_peer": 2.0, "network.mean_degree": 200.0},
+            {"rule.kind": "cascade", "rule.coef.a_peer": 2.0, "network.mean_degree": 60.0},
             {"rule.kind": "bass", "rule.coef.a_peer": 2.0, "network.mean_degree": 4.0},
         ]},
-        "scenarios": [{"events": events}, {}],
+        "scenarios": [{"events": events}, {}, {"events": [{**events[0], "nation": 999}]}],
         "store": store,
     }  # fmt: skip
 
@@ -281,8 +298,8 @@ def test_sweep_in_ensembles_equals_sweep_of_single_runs(tmp_path, store, monkeyp
     monkeypatch.setattr(batches_module, "_one_by_one", no_fallback)
     batched = run_experiment(exp, tmp_path / "batched", progress=False)
     assert len(batched) == len(single)
-    assert len(single) == 2 * 6 * 3
-    assert (single["status"] == "failed").sum() == 6  # the mean degree above n - 1
+    assert len(single) == 3 * 6 * 3
+    assert (single["status"] == "failed").sum() == 18  # the event naming node 999
     a, b = _sweep_parts(tmp_path / "single"), _sweep_parts(tmp_path / "batched")
     for part in a:
         if a[part] is None:

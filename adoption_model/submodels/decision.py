@@ -119,6 +119,26 @@ def union_cover(
     return pooled_r / np.maximum(pooled_m, 1.0)
 
 
+def import_cover(st: NationState) -> np.ndarray:
+    """Months of import cover each nation is judged by: its union's pooled cover for a
+    currency-union member (:func:`union_cover`), else its own.
+
+    With ``(R, n)`` state (the ensemble engine) every replicate pools its own members, in
+    nation order, so each row is its single run's cover bit for bit.
+    """
+    union = st.union
+    own = st.reserves_usd / st.imports_usd_month
+    if union.ndim == 1:
+        pooled = union_cover(st.reserves_usd, st.imports_usd_month, union)[union]
+    else:  # one block of union codes per replicate; bincount adds each bin in order
+        key = union + N_UNIONS * np.arange(union.shape[0])[:, None]
+        flat, size = key.ravel(), N_UNIONS * union.shape[0]
+        pooled_r = np.bincount(flat, weights=st.reserves_usd.ravel(), minlength=size)
+        pooled_m = np.bincount(flat, weights=st.imports_usd_month.ravel(), minlength=size)
+        pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key]
+    return np.where(union > 0, pooled, own)
+
+
 def fx_stress(cover_months: np.ndarray, assessed: np.ndarray | bool = True) -> np.ndarray:
     """FX-reserve stress: 0 with three or more months of import cover, 1 with none.
 
@@ -218,9 +238,7 @@ def logit_inputs(
     mine, until a dated event lifts them (the Law Library of Congress 2021 classes).
     """
     union = st.union[sel]
-    cover = st.reserves_usd[sel] / st.imports_usd_month[sel]
-    pooled = union_cover(st.reserves_usd, st.imports_usd_month, st.union)[union]
-    cover = np.where(union > 0, pooled, cover)
+    cover = (sig.fx_cover if sig.fx_cover is not None else import_cover(st))[sel]
     ara, own = st.ara[sel], st.own_currency[sel]
     banned = st.absolute_ban[sel]
     at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]

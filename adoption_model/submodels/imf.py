@@ -59,7 +59,14 @@ def detection_probability(stance: float, base_probability: float) -> float:
 
 
 def monthly_hazard(annual_rate: float) -> float:
-    """The monthly probability with the same one-year survival as ``annual_rate``."""
+    """The monthly probability with the same one-year survival as ``annual_rate``.
+
+    An ``(R, 1)`` column of rates (the ensemble engine) is computed rate by rate with
+    Python's ``pow``, as a single run computes its one rate.
+    """
+    if np.ndim(annual_rate):
+        rates = np.asarray(annual_rate, dtype=float)
+        return np.array([monthly_hazard(float(r)) for r in rates.ravel()]).reshape(rates.shape)
     return 1.0 - (1.0 - annual_rate) ** (1.0 / 12.0)
 
 
@@ -106,7 +113,15 @@ def review(
     eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
     new = eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
     size = cfg.new_programme_pct_quota / 100.0 * st.imf_quota_usd
-    st.start_imf_programme(new, t, size[new], cfg.new_programme_months, rm)
+    if new.any():
+        months = _at(cfg.new_programme_months, new)
+        st.start_imf_programme(new, t, size[new], months, _at(rm, new))
+
+
+def _at(value: Any, mask: np.ndarray) -> Any:
+    """A parameter at the entries ``mask`` selects: a plain value, or a per-replicate
+    ``(R, 1)`` column (the ensemble engine) picked at each selected entry's replicate."""
+    return np.broadcast_to(value, mask.shape)[mask] if np.ndim(value) else value
 
 
 def review_one(
