@@ -53,13 +53,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from adoption_model import guards
 from adoption_model.batching import (
     BATCH_MEMORY,
     MAX_BATCH,
@@ -70,17 +70,16 @@ from adoption_model.batching import (
     replicate_bytes,
     structure_key,
 )
-from adoption_model import guards
 from adoption_model.errors import InputError
-from adoption_model.model import AdoptionModel
 from adoption_model.record import EnsembleRecorder
+from adoption_model.replicates import STATE_FIELDS as _STATE_FIELDS
+from adoption_model.replicates import Replicate as _Replicate
 from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining, reserve
 from adoption_model.submodels.rows import MaskedSumCache
 from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
-from adoption_model.world import World
 
 __all__ = [
     "BATCH_MEMORY",
@@ -95,83 +94,6 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------- replicates
-_STATE_FIELDS = [f.name for f in fields(NationState)]
-
-
-class _Replicate:
-    """One replicate: initialised exactly as :class:`AdoptionModel` initialises a run.
-
-    The single run's own methods build the graph and table, place the seed adopters and
-    resolve nations (borrowed from :class:`AdoptionModel`), with a Generator seeded as
-    ``mesa.Model(seed=seed)`` seeds it; it skips the Mesa agents, which the vectorised
-    engine never uses. Afterwards it is what dated events act on (its ``state`` is then a
-    view of its rows of the ensemble's arrays).
-    """
-
-    _build_world = AdoptionModel._build_world
-    _init_adopters = AdoptionModel._init_adopters
-    _state_from_panel = AdoptionModel._state_from_panel
-    _data_events = AdoptionModel._data_events
-    resolve_nation = AdoptionModel.resolve_nation
-    first_adoptions = AdoptionModel.first_adoptions
-
-    def __init__(self, sc: Scenario, seed: int, cache: dict | None = None) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.seed = int(seed)
-        self.scenario = sc.model_copy(update={"seed": int(seed)})
-        # the live copy is written only by 'set' and 'imf_stance' events
-        mutable = any(ev.kind in ("set", "imf_stance") for ev in sc.events)
-        self.live = self.scenario.model_copy(deep=True) if mutable else self.scenario
-        self.engine = sc.engine
-        key = None
-        if sc.network.kind == "real" and cache is not None:  # the same graph and table
-            key = (sc.network.layers.model_dump_json(), sc.network.allow_isolated)
-        if key is not None and key in cache:
-            self.network, self.nations_table, self.index_of = cache[key]
-        else:
-            self.network, table = self._build_world(sc, None)
-            self.nations_table = table.reset_index(drop=True)
-            self.index_of = {str(k): i for i, k in enumerate(self.network.nodes)}
-            if key is not None:
-                cache[key] = (self.network, self.nations_table, self.index_of)
-        self.n = self.network.n
-        self.ids = list(self.network.nodes)
-        self.world = World.start(self.live)
-        start = (self.world.price, sc.start, sc.imf.review_months)
-        if key is not None:  # one table read per start, copied per replicate
-            proto = cache.get((key, "state", start))
-            if proto is None:
-                proto = NationState.from_table(self.nations_table, *start)
-                cache[(key, "state", start)] = proto
-            self.state = NationState(**{f: getattr(proto, f).copy() for f in _STATE_FIELDS})
-        else:
-            self.state = NationState.from_table(self.nations_table, *start)
-        rule = decision.make_rule(sc.rule.kind, self.n)
-        rule.setup(self.state, sc.rule, self.rng)
-        self._init_adopters(sc)
-        self.exposure = imf.exposure(
-            self.state.credit_pct_quota,
-            self.state.programme,
-            sc.imf.exposure_full_at_pct_quota,
-            sc.imf.programme_floor,
-        )
-        self.data_events = self._data_events(sc)  # the nation table's dated changes
-        self.schedule_events = events.by_month(self.data_events + list(sc.events))
-        self.last_event_month = max(self.schedule_events, default=-1)
-        for k, ev in enumerate(sc.events):
-            for key in ev.targets():
-                self.resolve_nation(key, f"events[{k}].nation")
-        self.fired_events: list[dict[str, Any]] = []
-        self.steps = 0
-        self.stopped_early = False
-        events.fire(self, self.schedule_events.get(self.world.month, []))
-        adopted = self.state.adopted
-        self.state.first_adopted[adopted & (self.state.first_adopted < 0)] = 0
-        keep = sc.output.nation_frame
-        self.keep_nations = (sc.network.kind == "real") if keep is None else bool(keep)
-        self.classic = rule.classic
-        self.kind = rule.kind
-        self.done = False
 
 
 class _WorldColumns(SimpleNamespace):

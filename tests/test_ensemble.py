@@ -343,3 +343,43 @@ def test_compare_with_and_without_batches() -> None:
     for name in ("runs", "trajectories", "outcomes", "differences", "adoption_probability"):
         got, want = getattr(many, name), getattr(one, name)
         pd.testing.assert_frame_equal(got, want, check_exact=True, obj=name)
+
+
+def test_posterior_draws_batch_as_ensembles() -> None:
+    """With parameter uncertainty every replicate has its own coefficients (``(R, 1)``
+    columns): batched and alone give the same comparison."""
+    from adoption_model.compare import compare
+
+    kw = {"replications": 4, "steps": 8, "seed": 9, "posterior": "shipped"}
+    pair = ["baseline", "imf_hard_line"]
+    one, many = compare(pair, **kw, batch_size=1), compare(pair, **kw)
+    for name in ("runs", "trajectories", "outcomes"):
+        got, want = getattr(many, name), getattr(one, name)
+        pd.testing.assert_frame_equal(got, want, check_exact=True, obj=name)
+    plain = compare(pair, replications=4, steps=8, seed=9)
+    assert not plain.runs.equals(many.runs)  # the draws changed the runs
+
+
+def test_logit_utilities_equal_the_sum_of_terms_for_every_coefficient() -> None:
+    """The ensemble's shortcut (no term array) adds every term the breakdown has: each
+    coefficient is non-zero here, so a term left out shows."""
+    from dataclasses import fields as dc_fields
+
+    from adoption_model.scenario import LogitCoefficients
+    from adoption_model.submodels.decision import (
+        LogitInputs,
+        logit_terms,
+        logit_utilities,
+        sum_terms,
+    )
+
+    rng = np.random.default_rng(0)
+    n = 50
+    names = list(LogitCoefficients.model_fields)
+    coef = LogitCoefficients(**{k: float(v) for k, v in zip(names, rng.normal(size=len(names)))})
+    values = {}
+    for f in dc_fields(LogitInputs):
+        values[f.name] = rng.random(n) < 0.5 if f.name.startswith("can_") else rng.random(n)
+    x = LogitInputs(**values)
+    want = sum_terms(logit_terms(x, coef))
+    assert np.array_equal(logit_utilities(x, coef), want)

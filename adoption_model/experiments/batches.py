@@ -58,7 +58,13 @@ def run_tasks(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         adoptions = bool(task.get("keep_adoptions", False))
         keep = bool(task["keep_nations"])  # adoptions need no nation frame here
         try:
-            sc = load_scenario(task["base"], {**task["overrides"], "output.nation_frame": keep})
+            over = {**task["overrides"], "output.nation_frame": keep}
+            if task.get("posterior"):  # this run's coefficient draw, as run_task takes it
+                from adoption_model.experiments.posterior import posterior_overrides
+
+                drawn = posterior_overrides(task["posterior"], task["seed"], task["base"])
+                over = {**drawn, **over}
+            sc = load_scenario(task["base"], over)
         except Exception as exc:  # noqa: BLE001 - a failing run is data
             out[task["run_id"]] = _failed(task, exc, started)
             continue
