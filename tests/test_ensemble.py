@@ -376,7 +376,7 @@ def test_logit_utilities_equal_the_sum_of_terms_for_every_coefficient() -> None:
     rng = np.random.default_rng(0)
     n = 50
     names = list(LogitCoefficients.model_fields)
-    coef = LogitCoefficients(**{k: float(v) for k, v in zip(names, rng.normal(size=len(names)))})
+    coef = LogitCoefficients(**{k: float(v) for k, v in zip(names, rng.normal(size=len(names)), strict=True)})
     values = {}
     for f in dc_fields(LogitInputs):
         values[f.name] = rng.random(n) < 0.5 if f.name.startswith("can_") else rng.random(n)
