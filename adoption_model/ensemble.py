@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adoption_model import guards
+from adoption_model import gather, guards
 from adoption_model.batching import (
     BATCH_MEMORY,
     MAX_BATCH,
@@ -71,6 +71,7 @@ from adoption_model.batching import (
     structure_key,
 )
 from adoption_model.errors import InputError
+from adoption_model.gather import Gathered, pick
 from adoption_model.record import EnsembleRecorder
 from adoption_model.replicates import STATE_FIELDS as _STATE_FIELDS
 from adoption_model.replicates import Replicate as _Replicate
@@ -78,6 +79,7 @@ from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining, reserve
+from adoption_model.submodels.covariates import N_UNIONS
 from adoption_model.submodels.rows import MaskedSumCache
 from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
 
@@ -158,6 +160,7 @@ class Ensemble:
         self.params = Stacked([rep.live for rep in self.reps])
         self.gdp_sums, self.population_sums = MaskedSumCache(), MaskedSumCache()
         self._flat: NationState | None = None
+        self._union_key: np.ndarray | None = None
         self.rule = decision.make_rule(first.kind, self.n, rows)
         self.rule.explain = self.keep_nations
         self._alloc_draws(rows)
@@ -279,8 +282,9 @@ class Ensemble:
                 cfg.programme_floor,
             )
             sig.exposure = self.exposure
-            sig.imf_at_risk = imf.at_risk(st, sig.p_detect, cfg.review_months)
-            sig.fx_cover = decision.import_cover(st)  # each replicate pools its own unions
+            sig.imf_at_risk = self._at_risk(sc, sig.p_detect)
+            if rule.explain:  # the full decision; else _decide_reviewed picks the covers
+                sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
         peer = self.peers.share(sig.adopted_f)
@@ -289,14 +293,10 @@ class Ensemble:
         else:
             action = rule.decide(sc, st, slice(None), peer, sig, counts)
         decision.commit(st, action, t, sc)
-        if not self.classic:  # 6. acts
+        if not self.classic:  # 6. acts, each on the nations it can change (gather.py)
             market = self._market(sc)
             self.sovereign_th = market.sovereign_th
-            price = w.price[:, None]
-            reserve.buy(st, t, price, sc.adoption)  # 7.4 purchases toward the target
-            mining.mine(st, market, w.efficiency_j_per_th[:, None], sc.mining.stop_after_months)
-            reserve.sell(st, price, sc.selling.mined_share, t)  # 7.4 sales
-            imf.review(st, rule.u_audit, rule.u_imf, sig.p_detect, t, sc.imf)  # 7.5
+            self._acts(t, sc, market, sig.p_detect)
         adopted = st.reserve | st.mining
         new = adopted & ~before  # dated 'adopt'/'mine' events count as new adopters too
         any_new = new.any(axis=-1)
@@ -311,6 +311,76 @@ class Ensemble:
         pending = w.month < self.last_event[self.row_ids]  # a dated event is still to fire
         stop = (t >= horizon) | (~pending & rule.stops(any_new, n_adopted))
         self._stop(stop & self.live_mask, adopted, early=t < horizon)
+
+    def _flat_state(self) -> NationState:
+        """``(R * n,)`` views of the state (valid until the rows are compacted)."""
+        if self._flat is None:
+            st = self.state
+            self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in _STATE_FIELDS})
+        return self._flat
+
+    def _gather(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
+        """The entries ``mask`` selects: flat indices, their rows, the gathered state."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return None
+        return idx, idx // self.n, Gathered(self._flat_state(), idx)
+
+    def _cover_at(self, flat: np.ndarray) -> np.ndarray:
+        """:func:`decision.import_cover` at the flat entries ``flat``: each replicate's
+        unions pooled over all its members (bincount adds each bin in nation order, as a
+        single run's does), the entries' own cover elsewhere."""
+        st, fl = self.state, self._flat_state()
+        rows = st.union.shape[0]
+        if self._union_key is None or len(self._union_key) != st.union.size:
+            self._union_key = (st.union + N_UNIONS * np.arange(rows)[:, None]).reshape(-1)
+        key, size = self._union_key, N_UNIONS * rows
+        pooled_r = np.bincount(key, weights=fl.reserves_usd, minlength=size)
+        pooled_m = np.bincount(key, weights=fl.imports_usd_month, minlength=size)
+        pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
+        own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
+        return np.where(fl.union[flat] > 0, pooled, own)
+
+    def _at_risk(self, sc: Stacked, p_detect: np.ndarray) -> np.ndarray:
+        """:func:`imf.at_risk` of every nation: computed where a programme is in force,
+        0 elsewhere (where the function gives exactly 0)."""
+        st = self.state
+        out = np.zeros(st.programme.shape)
+        got = self._gather(st.programme)
+        if got is not None:
+            idx, rows, sub = got
+            cfg = _Picked(sc, rows).imf
+            out.reshape(-1)[idx] = imf.at_risk(sub, pick(p_detect, rows), cfg.review_months)
+        return out
+
+    def _acts(self, t: int, sc: Stacked, market: mining.Market, p_detect: np.ndarray) -> None:
+        """The acts of :meth:`AdoptionModel._act_vectorized`, in its order, each on the
+        entries it can change (:mod:`adoption_model.gather`)."""
+        st, w, n = self.state, self.world, self.n
+        got = self._gather(gather.buy_active(st))  # 7.4 purchases toward the target
+        if got is not None:
+            idx, rows, sub = got
+            reserve.buy(sub, t, w.price[rows], _Picked(sc, rows).adoption)
+            sub.scatter()
+        got = self._gather(gather.mine_active(st))  # 7.3 mining income and the stop rule
+        if got is not None:
+            idx, rows, sub = got
+            mk = mining.Market(pick(market.btc_per_th, rows), pick(market.revenue_mwh, rows))
+            stop_after = _Picked(sc, rows).mining.stop_after_months
+            mining.mine(sub, mk, w.efficiency_j_per_th[rows], stop_after)
+            sub.scatter()
+        got = self._gather(gather.sell_active(st))  # 7.4 sales
+        if got is not None:
+            idx, rows, sub = got
+            reserve.sell(sub, w.price[rows], _Picked(sc, rows).selling.mined_share, t)
+            sub.scatter()
+        got = self._gather(gather.programme_active(st))  # 7.5 reviews, programmes ending
+        if got is not None:
+            idx, rows, sub = got
+            u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
+            imf.review_programmes(sub, u, pick(p_detect, rows), t, _Picked(sc, rows).imf)
+            sub.scatter()
+        imf.new_programmes(st, self.rule.u_imf, t, sc.imf)  # 7.5 new programmes
 
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals) -> np.ndarray:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
@@ -328,9 +398,8 @@ class Ensemble:
         if len(at[0]):
             rows, n = at[0], self.n
             flat = rows * n + at[1]  # picks by flat index: one gather per array
-            if self._flat is None:  # (R * n,) views of the state (valid until compaction)
-                self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in _STATE_FIELDS})
-            pick = _Picked(sc, rows)
+            fl = self._flat_state()
+            picked = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
                 adopted_f=sig.adopted_f,
@@ -345,12 +414,12 @@ class Ensemble:
                 imf_stance=sig.imf_stance[rows, 0],
                 exposure=sig.exposure.reshape(-1),
                 imf_at_risk=sig.imf_at_risk.reshape(-1),
-                fx_cover=sig.fx_cover.reshape(-1),
+                fx_cover=self._cover_at(flat),
             )
             x = decision.logit_inputs(
-                self._flat, flat, peer.reshape(-1)[flat], local, pick.mining.allocation_share
+                fl, flat, peer.reshape(-1)[flat], local, picked.mining.allocation_share
             )
-            pr = pick.rule
+            pr = picked.rule
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
@@ -445,7 +514,7 @@ class Ensemble:
             if hasattr(rule, name):
                 setattr(rule, name, getattr(rule, name)[keep])
         self._alloc_draws(len(keep))
-        self._flat = None
+        self._flat = self._union_key = None
         self.peers = self.peers.select(keep)
         self.row_ids = self.row_ids[keep]
         self.live_mask = self.live_mask[keep]

@@ -128,7 +128,7 @@ def logit_inputs(
     mine, until a dated event lifts them (the Law Library of Congress 2021 classes).
     """
     union = st.union[sel]
-    cover = (sig.fx_cover if sig.fx_cover is not None else import_cover(st))[sel]
+    cover = sig.fx_cover if sig.fx_cover is not None else import_cover(st)[sel]
     ara, own = st.ara[sel], st.own_currency[sel]
     banned = st.absolute_ban[sel]
     at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]

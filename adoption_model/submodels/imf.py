@@ -93,6 +93,18 @@ def review(
     st: NationState, u: np.ndarray, u_new: np.ndarray, p_detect: float, t: int, cfg: ImfConfig
 ) -> None:
     """This month's IMF: accumulation, reviews due, programmes ending, new programmes."""
+    review_programmes(st, u, p_detect, t, cfg)
+    new_programmes(st, u_new, t, cfg)
+
+
+def review_programmes(
+    st: NationState, u: np.ndarray, p_detect: float, t: int, cfg: ImfConfig
+) -> None:
+    """The programmes in force: accumulation, reviews due and programmes ending.
+
+    Nations with neither a programme nor financing are left exactly as they were (the
+    ensemble engine runs it on those nations only).
+    """
     rm = cfg.review_months
     st.imf_accumulated |= st.programme & ((st.bought + st.mined) > 0)
     due = st.imf_financing & (st.imf_next_review == t)
@@ -110,12 +122,17 @@ def review(
     st.imf_next_review += np.where(due, rm, 0)
     st.suspend_imf_programme(caught & (st.imf_failures >= cfg.suspend_after_failures))
     st.end_imf_programme(st.imf_financing & (t >= st.imf_end))
+
+
+def new_programmes(st: NationState, u_new: np.ndarray, t: int, cfg: ImfConfig) -> None:
+    """New financing programmes: members with credit outstanding and none in force (after
+    :func:`review_programmes`, so a programme that ended this month is not renewed)."""
     eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
     new = eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
-    size = cfg.new_programme_pct_quota / 100.0 * st.imf_quota_usd
     if new.any():
+        size = _at(cfg.new_programme_pct_quota, new) / 100.0 * st.imf_quota_usd[new]
         months = _at(cfg.new_programme_months, new)
-        st.start_imf_programme(new, t, size[new], months, _at(rm, new))
+        st.start_imf_programme(new, t, size, months, _at(cfg.review_months, new))
 
 
 def _at(value: Any, mask: np.ndarray) -> Any:

@@ -67,7 +67,8 @@ class Signals:
     imf_stance: float = 0.0  # the IMF's stance (7.5)
     exposure: np.ndarray | None = None  # each nation's exposure to the IMF (7.5)
     imf_at_risk: np.ndarray | None = None  # expected tranche withheld / FX reserves (7.5)
-    fx_cover: np.ndarray | None = None  # months of import cover judged (None: computed)
+    #: months of import cover of the nations deciding (None: computed from the state)
+    fx_cover: np.ndarray | None = None
 
 
 class PeerSignal:
