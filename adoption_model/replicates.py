@@ -83,7 +83,14 @@ class Replicate:
             sc.imf.exposure_full_at_pct_quota,
             sc.imf.programme_floor,
         )
-        self.data_events = self._data_events(sc)  # the nation table's dated changes
+        # the nation table's dated changes: the same for every replicate of a table and start
+        dkey = None if key is None else (key, "data events", sc.start, sc.initial.from_data)
+        if dkey is not None and dkey in cache:
+            self.data_events = list(cache[dkey])
+        else:
+            self.data_events = self._data_events(sc)
+            if dkey is not None:
+                cache[dkey] = list(self.data_events)
         self.schedule_events = events.by_month(self.data_events + list(sc.events))
         self.last_event_month = max(self.schedule_events, default=-1)
         for k, ev in enumerate(sc.events):
