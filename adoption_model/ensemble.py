@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adoption_model import gather, guards
+from adoption_model import gather, guards, world_rows
 from adoption_model.batching import (
     BATCH_MEMORY,
     MAX_BATCH,
@@ -158,6 +158,10 @@ class Ensemble:
         self.gdp_total = self.state.gdp_usd.sum(axis=-1)
         self.population_total = self.state.population.sum(axis=-1)
         self.params = Stacked([rep.live for rep in self.reps])
+        #: the worlds as arrays (None: one World per replicate, advanced in Python)
+        self.worlds = None
+        if world_rows.supports(self.params):
+            self.worlds = world_rows.WorldRows([rep.world for rep in reps], int(self.horizon.max()))
         self.gdp_sums, self.population_sums = MaskedSumCache(), MaskedSumCache()
         self._flat: NationState | None = None
         self._union_key: np.ndarray | None = None
@@ -220,6 +224,19 @@ class Ensemble:
         return bool(self.live_mask.any())
 
     def _world_columns(self) -> _WorldColumns:
+        rows = self.worlds
+        if rows is not None:
+            return _WorldColumns(
+                price=rows.price.copy(),
+                supply=rows.supply.copy(),
+                subsidy=rows.subsidy.copy(),
+                network_hashrate_th=rows.network_hashrate_th.copy(),
+                efficiency_j_per_th=rows.efficiency_j_per_th.copy(),
+                imf_stance=rows.imf_stance.copy(),
+                month=rows.month.copy(),
+                momentum=rows.momentum(self.params),
+                reward=rows.block_reward(self.params),
+            )
         worlds = [self.reps[r].world for r in self.row_ids]
         return _WorldColumns(
             price=np.array([w.price for w in worlds]),
@@ -244,12 +261,21 @@ class Ensemble:
         t = self.steps
         st, rule, reps, ids = self.state, self.rule, self.reps, self.row_ids
         draws = self._draws
-        net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
-        for row in self._live_list:  # 1. world update and 3. this month's draws, per replicate
-            rep = reps[ids[row]]
-            rep.world.advance(rep.rng, net[row], sov[row])
-            if draws is not None:
-                rep.rng.random(out=draws[row])
+        if self.worlds is not None:  # 1. world update (each replicate draws its normal)
+            rngs = [reps[r].rng for r in ids]
+            self.worlds.advance(
+                self.params, rngs, self._live_list, self.net_buying, self.sovereign_th
+            )
+            if draws is not None:  # 3. this month's draws, per replicate
+                for row in self._live_list:
+                    rngs[row].random(out=draws[row])
+        else:
+            net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
+            for row in self._live_list:  # 1. world update and 3. this month's draws
+                rep = reps[ids[row]]
+                rep.world.advance(rep.rng, net[row], sov[row])
+                if draws is not None:
+                    rep.rng.random(out=draws[row])
         if not self.classic:
             st.clear_flows()
         before = st.reserve | st.mining  # adopters before this month's events and decisions
@@ -465,6 +491,8 @@ class Ensemble:
         changed = False
         for row in self._live_list:
             rep = self.reps[self.row_ids[row]]
+            if self.worlds is not None:  # events act on the replicate's row of the worlds
+                rep.world = self.worlds.row(row)
             evs = rep.schedule_events.get(rep.world.month)
             if not evs:
                 continue
@@ -516,6 +544,8 @@ class Ensemble:
         self._alloc_draws(len(keep))
         self._flat = self._union_key = None
         self.peers = self.peers.select(keep)
+        if self.worlds is not None:
+            self.worlds.select(keep)
         self.row_ids = self.row_ids[keep]
         self.live_mask = self.live_mask[keep]
         self.params = Stacked([self.reps[r].live for r in self.row_ids])

@@ -376,10 +376,40 @@ def test_logit_utilities_equal_the_sum_of_terms_for_every_coefficient() -> None:
     rng = np.random.default_rng(0)
     n = 50
     names = list(LogitCoefficients.model_fields)
-    coef = LogitCoefficients(**{k: float(v) for k, v in zip(names, rng.normal(size=len(names)), strict=True)})
+    coef = LogitCoefficients(
+        **{k: float(v) for k, v in zip(names, rng.normal(size=len(names)), strict=True)}
+    )
     values = {}
     for f in dc_fields(LogitInputs):
         values[f.name] = rng.random(n) < 0.5 if f.name.startswith("can_") else rng.random(n)
     x = LogitInputs(**values)
     want = sum_terms(logit_terms(x, coef))
     assert np.array_equal(logit_utilities(x, coef), want)
+
+
+def test_world_rows_match_worlds_under_every_setting() -> None:
+    """The worlds advanced as arrays (world_rows.py) give each replicate its single run's
+    bits: both hashrate models, momentum from the price history, halvings at different
+    steps (different start months), price impact, per-replicate parameters, shocks."""
+    shock = [{"date": "2026-01", "kind": "price_shock", "change": -0.4}]
+    exo = {"mining.hashrate_model": "exogenous"}
+    over = [
+        {"steps": 40, "price.history": [50_000.0, 60_000.0, 70_000.0],
+         "price.momentum_months": 6, "price.kappa": 25.0},
+        {"steps": 40, "start": "2027-11", "initial.from_data": False,
+         "mining.efficiency_improvement": 0.2, "price.volatility": 0.9,
+         "events": [{**shock[0], "date": "2028-02"}]},
+        {"steps": 40, "mining.hashrate_response": 0.08, "mining.hashrate_lag_months": 4,
+         "price.drift": 0.3, "events": shock},
+    ]  # fmt: skip
+    from adoption_model.ensemble import Ensemble as _E
+
+    for group in (over, [{**o, **exo} for o in over]):
+        ens = _E([load_scenario(None, o) for o in group], [1, 2, 3])
+        assert ens.worlds is not None  # the array path ran
+        check_ensemble(group, [1, 2, 3])
+    growth = [{**exo, "steps": 30, "mining.hashrate_growth": g} for g in (0.1, 0.6)]
+    check_ensemble(growth, [5, 6])
+    regime = [{"steps": 12, "price.process": "regime"}, {"steps": 12}]
+    assert _E([load_scenario(None, o) for o in regime], [1, 2]).worlds is None
+    check_ensemble(regime, [1, 2])
