@@ -360,9 +360,11 @@ class Ensemble:
         rows = st.union.shape[0]
         if self._union_key is None or len(self._union_key) != st.union.size:
             self._union_key = (st.union + N_UNIONS * np.arange(rows)[:, None]).reshape(-1)
-        key, size = self._union_key, N_UNIONS * rows
-        pooled_r = np.bincount(key, weights=fl.reserves_usd, minlength=size)
-        pooled_m = np.bincount(key, weights=fl.imports_usd_month, minlength=size)
+            self._members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
+        key, size, members = self._union_key, N_UNIONS * rows, self._members
+        km = key[members]  # the members' bins get the same additions in the same order
+        pooled_r = np.bincount(km, weights=fl.reserves_usd[members], minlength=size)
+        pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
         pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
         own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
         return np.where(fl.union[flat] > 0, pooled, own)
@@ -489,13 +491,17 @@ class Ensemble:
     def _fire_events(self, t: int) -> np.ndarray | None:
         moved = None
         changed = False
+        worlds = self.worlds
+        if worlds is not None:
+            months = worlds.month.tolist()
         for row in self._live_list:
             rep = self.reps[self.row_ids[row]]
-            if self.worlds is not None:  # events act on the replicate's row of the worlds
-                rep.world = self.worlds.row(row)
-            evs = rep.schedule_events.get(rep.world.month)
+            month = months[row] if worlds is not None else rep.world.month
+            evs = rep.schedule_events.get(month)
             if not evs:
                 continue
+            if worlds is not None:  # events act on the replicate's row of the worlds
+                rep.world = worlds.row(row)
             if moved is None:
                 moved = np.zeros(len(self.row_ids), dtype=bool)
             rep.steps = t
@@ -504,7 +510,7 @@ class Ensemble:
             moved[row] = events.fire(rep, evs)
             if rep.exposure is not exposure:  # a 'set' of imf.exposure* recomputed it
                 self.exposure[row] = rep.exposure
-            changed = True
+            changed |= any(ev.kind in ("set", "imf_stance") for ev in evs)
         if changed:  # 'set' and 'imf_stance' events change live parameters
             self.params = Stacked([self.reps[r].live for r in self.row_ids])
         return moved
