@@ -165,6 +165,9 @@ class Ensemble:
         self.gdp_sums, self.population_sums = MaskedSumCache(), MaskedSumCache()
         self._flat: NationState | None = None
         self._union_key: np.ndarray | None = None
+        self._exposure_params: Stacked | None = None  # what the exposure was computed for
+        self._exposure_of = np.zeros(0, dtype=bool)
+        self._fired: np.ndarray | None = None  # rows whose events fired this step
         self.rule = decision.make_rule(first.kind, self.n, rows)
         self.rule.explain = self.keep_nations
         self._alloc_draws(rows)
@@ -282,45 +285,43 @@ class Ensemble:
         moved = self._fire_events(t)  # 2. the month's events, per replicate
         self.world = w = self._world_columns()
         sc = self.params
-        adopted0 = st.reserve | st.mining
+        adopted0 = before if self._fired is None else st.reserve | st.mining
         sig = Signals(  # 4. signals on the start-of-step state
             adopted=adopted0,
             adopted_f=adopted0.astype(float),
             n_adopted=np.count_nonzero(adopted0, axis=-1).astype(float),
-            new_prev=self.new_adopters.astype(float),
+            # the cascade rule's input; the others never read it
+            new_prev=self.new_adopters.astype(float) if rule.uses_counts else self.new_adopters,
             t=t,
             price=w.price[:, None],
         )
+        market = None
         if not self.classic:
             # the GDP-weighted share (7.1): world_share's sum, kept from the last record
             sig.world_share = (self.gdp_sums(st.gdp_usd, adopted0) / self.gdp_total)[:, None]
             sig.momentum = w.momentum[:, None]
-            sig.revenue_mwh = self._market(sc).revenue_mwh
+            market = self._market(sc)
+            sig.revenue_mwh = market.revenue_mwh
             sig.p_detect = imf.detection_probability(
                 w.imf_stance[:, None], sc.imf.detection_probability
             )
             sig.imf_stance = w.imf_stance[:, None]
-            cfg = sc.imf  # programmes start, end and go off track: exposure follows them
-            self.exposure = imf.exposure(
-                st.credit_pct_quota,
-                st.programme,
-                cfg.exposure_full_at_pct_quota,
-                cfg.programme_floor,
-            )
-            sig.exposure = self.exposure
+            sig.exposure = self._exposure(sc)
             sig.imf_at_risk = self._at_risk(sc, sig.p_detect)
             if rule.explain:  # the full decision; else _decide_reviewed picks the covers
                 sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
         peer = self.peers.share(sig.adopted_f)
-        if rule.kind == "logit" and not rule.explain:  # 5. decisions
-            action = self._decide_reviewed(sc, peer, sig)
+        if rule.kind == "logit" and not rule.explain:  # 5. decisions (and their commits)
+            new_miners = self._decide_reviewed(sc, peer, sig, t)
         else:
             action = rule.decide(sc, st, slice(None), peer, sig, counts)
-        decision.commit(st, action, t, sc)
+            decision.commit(st, action, t, sc)
+            new_miners = bool((action == decision.MINE).any())
         if not self.classic:  # 6. acts, each on the nations it can change (gather.py)
-            market = self._market(sc)
+            if new_miners or market is None:  # else the miners are the signal's market's
+                market = self._market(sc)
             self.sovereign_th = market.sovereign_th
             self._acts(t, sc, market, sig.p_detect)
         adopted = st.reserve | st.mining
@@ -329,9 +330,13 @@ class Ensemble:
         if any_new.any():
             st.first_adopted[new & (st.first_adopted < 0)] = t
         self.new_adopters = new
-        if not self.classic:
-            self.net_buying = st.bought.sum(axis=-1) - st.sold.sum(axis=-1)
         n_adopted = self.recorder.record(self, adopted, new, moved)  # 7. record
+        if not self.classic:  # last month's net purchases: the recorder's row sums
+            rec, net = self.recorder.model, np.zeros(len(self.row_ids))
+            net[self.live_rows] = (
+                rec["btc_bought"][t, self.live_ids] - rec["btc_sold"][t, self.live_ids]
+            )
+            self.net_buying = net
         self._check_finite(t)
         horizon = self.horizon[self.row_ids]
         pending = w.month < self.last_event[self.row_ids]  # a dated event is still to fire
@@ -368,6 +373,20 @@ class Ensemble:
         pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
         own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
         return np.where(fl.union[flat] > 0, pooled, own)
+
+    def _exposure(self, sc: Stacked) -> np.ndarray:
+        """:func:`imf.exposure`, recomputed when programmes or the parameters changed."""
+        st, cfg = self.state, sc.imf
+        same = sc is self._exposure_params and self._exposure_of.shape == st.programme.shape
+        if not same or not np.array_equal(st.programme, self._exposure_of):
+            self.exposure = imf.exposure(
+                st.credit_pct_quota,
+                st.programme,
+                cfg.exposure_full_at_pct_quota,
+                cfg.programme_floor,
+            )
+            self._exposure_params, self._exposure_of = sc, st.programme.copy()
+        return self.exposure
 
     def _at_risk(self, sc: Stacked, p_detect: np.ndarray) -> np.ndarray:
         """:func:`imf.at_risk` of every nation: computed where a programme is in force,
@@ -410,19 +429,24 @@ class Ensemble:
             sub.scatter()
         imf.new_programmes(st, self.rule.u_imf, t, sc.imf)  # 7.5 new programmes
 
-    def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals) -> np.ndarray:
+    def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
 
         A nation that does not review holds whatever its utilities; without an explanation
         to keep, only the reviewing nations (``review_probability``, 1/12 by default) need
         the logit. Their inputs are picked from the ``(R, n)`` state and go through the
-        same functions (elementwise, so the same bits); the rest hold.
+        same functions (elementwise, so the same bits); the rest hold. The nations that
+        act switch policy there too (:func:`decision.commit` on the gathered entries).
+        Returns whether any nation started mining.
         """
         st, rule = self.state, self.rule
         r = sc.rule
         reviewed = rule.u_review < r.review_probability
-        action = np.zeros(reviewed.shape, dtype=np.int64)
+        st.reviewed[...] = reviewed
+        st.peer[...] = peer
+        st.action[...] = decision.HOLD
         at = np.nonzero(reviewed)
+        new_miners = False
         if len(at[0]):
             rows, n = at[0], self.n
             flat = rows * n + at[1]  # picks by flat index: one gather per array
@@ -452,11 +476,16 @@ class Ensemble:
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
             u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + at[1]]  # draws[:, 1]
-            action.reshape(-1)[flat] = decision.choose(probs, u_choice)
-        st.reviewed[...] = reviewed
-        st.peer[...] = peer
-        st.action[...] = action
-        return action
+            choice = decision.choose(probs, u_choice)
+            acts = choice != decision.HOLD
+            if acts.any():
+                where = flat[acts]
+                fl.action[where] = choice[acts]
+                sub = Gathered(fl, where)
+                decision.commit(sub, choice[acts], t, _Picked(sc, where // n))
+                sub.scatter()
+                new_miners = bool((choice == decision.MINE).any())
+        return new_miners
 
     def _check_finite(self, t: int) -> None:
         """The single run's guard (:func:`adoption_model.guards.check_finite`) per row.
@@ -513,6 +542,7 @@ class Ensemble:
             changed |= any(ev.kind in ("set", "imf_stance") for ev in evs)
         if changed:  # 'set' and 'imf_stance' events change live parameters
             self.params = Stacked([self.reps[r].live for r in self.row_ids])
+        self._fired = moved
         return moved
 
     def _stop(self, stop: np.ndarray, adopted: np.ndarray, early: Any = False) -> None:

@@ -38,7 +38,7 @@ a social network", Proc. KDD 2003: 137-146.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -539,16 +539,20 @@ def commit(st: NationState, action: np.ndarray, t: int, sc: Scenario) -> None:
         return
     st.start_reserve(np.flatnonzero(action == ADOPT), t)
     mine = np.flatnonzero(action == MINE)
-    st.start_mining(mine, t, mn.allocation_share * st.energy_surplus_mw[mine])
+    st.start_mining(mine, t, _per(mn.allocation_share, mine) * st.energy_surplus_mw[mine])
     sell = action == SELL
     law = st.seized_mandate & (st.seized_btc > 0)  # the law applies to seized coins only
     st.start_seized_sale(np.flatnonzero(sell & law), t)
-    st.start_sale(np.flatnonzero(sell & ~law), t, sc.selling.months)
+    tranche = np.flatnonzero(sell & ~law)
+    st.start_sale(tranche, t, _per(sc.selling.months, tranche))
 
 
-def _per(value: float | np.ndarray, sel: tuple[np.ndarray, ...]) -> float | np.ndarray:
-    """A parameter at the selected ``(replicate, nation)`` pairs: a float, or ``(R, 1)``."""
-    return value[sel[0], 0] if np.ndim(value) else value
+def _per(value: float | np.ndarray, sel: Any) -> float | np.ndarray:
+    """A parameter at the selected entries: a float; an ``(R, 1)`` column at selected
+    ``(replicate, nation)`` pairs; or one value per entry (gathered entries, 1-D)."""
+    if not np.ndim(value):
+        return value
+    return value[sel[0], 0] if np.ndim(value) == 2 else value[sel]
 
 
 def commit_one(st: NationState, i: int, action: int, t: int, sc: Scenario) -> None:
