@@ -9,10 +9,12 @@ the replicates' state).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import Scenario
@@ -43,6 +45,11 @@ class Replicate:
     resolve_nation = AdoptionModel.resolve_nation
     first_adoptions = AdoptionModel.first_adoptions
 
+    @functools.cached_property
+    def index_of(self) -> dict[str, int]:
+        """Row of each node id (as text), built when an event or option names a nation."""
+        return {str(k): i for i, k in enumerate(self.network.nodes)}
+
     def __init__(self, sc: Scenario, seed: int, cache: dict | None = None) -> None:
         self.rng = np.random.default_rng(seed)
         self.seed = int(seed)
@@ -58,8 +65,8 @@ class Replicate:
             self.network, self.nations_table, self.index_of = cache[key]
         else:
             self.network, table = self._build_world(sc, None)
-            self.nations_table = table.reset_index(drop=True)
-            self.index_of = {str(k): i for i, k in enumerate(self.network.nodes)}
+            plain = isinstance(table.index, pd.RangeIndex) and table.index.start == 0
+            self.nations_table = table if plain else table.reset_index(drop=True)
             if key is not None:
                 cache[key] = (self.network, self.nations_table, self.index_of)
         self.n = self.network.n
