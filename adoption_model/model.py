@@ -444,11 +444,14 @@ class AdoptionModel(mesa_compat.Model):
         fa = self.state.first_adopted
         idx = np.flatnonzero(fa >= 0)
         start = month_index(self.scenario.start)
+        steps, where = np.unique(fa[idx], return_inverse=True)  # each month named once
+        names = np.array([month_name(start + int(s)) for s in steps], dtype=object)
+        ids = np.asarray(self.ids, dtype=object)
         return pd.DataFrame(
             {
-                "nation": [str(self.ids[i]) for i in idx],
+                "nation": [str(k) for k in ids[idx]],
                 "step": fa[idx],
-                "date": [month_name(start + int(s)) for s in fa[idx]],
+                "date": names[where.reshape(-1)] if len(idx) else [],
             }
         ).sort_values(["step", "nation"], kind="stable", ignore_index=True)
 
