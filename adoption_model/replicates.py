@@ -10,7 +10,6 @@ the replicates' state).
 from __future__ import annotations
 
 import functools
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -18,14 +17,11 @@ import pandas as pd
 
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import Scenario
-from adoption_model.state import NationState
+from adoption_model.state import STATE_FIELDS, NationState
 from adoption_model.submodels import decision, events, imf
 from adoption_model.world import World
 
 __all__ = ["STATE_FIELDS", "Replicate"]
-
-#: The names of the state arrays (stacked into ``(R, n)`` arrays by the ensemble).
-STATE_FIELDS = [f.name for f in fields(NationState)]
 
 
 class Replicate:

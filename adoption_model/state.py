@@ -390,6 +390,10 @@ class NationState:
         return [f.name for f in fields(self)]
 
 
+#: The names of the state arrays, in order (the ensemble engine stacks them per replicate).
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(NationState))
+
+
 def _programme_steps(
     nations: pd.DataFrame, start: str, review_months: int
 ) -> tuple[np.ndarray, np.ndarray]:
