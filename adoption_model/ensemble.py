@@ -521,17 +521,43 @@ def run_ensemble(
     seeds: Sequence[int],
     *,
     overrides: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+    batch_size: int | None = None,
+    progress: Any = None,
 ) -> list[RunResult]:
-    """Run one scenario per seed (or one scenario for every seed) as one ensemble.
+    """Run one scenario per seed (or one scenario for every seed) as ensembles.
 
     ``result[r]`` is exactly ``run(scenarios[r], seeds[r], overrides=overrides[r])``.
+    Consecutive runs of one structure run together, ``batch_size`` at a time (default
+    :func:`auto_batch_size` of the first, so memory stays bounded); runs the ensemble
+    cannot take (the agents engine) run alone. An error is raised as ``run`` raises it.
+    ``progress``, if given, is called with the number of runs done after each batch.
     """
+    from adoption_model.runner import run
+
     if isinstance(scenarios, Scenario | str | dict) or scenarios is None:
         scenarios = [scenarios] * len(seeds)
     if overrides is None or isinstance(overrides, dict):
         overrides = [overrides] * len(seeds)
     loaded = [load_scenario(sc, ov) for sc, ov in zip(scenarios, overrides, strict=True)]
-    return Ensemble(loaded, seeds).run()
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"batch_size {batch_size}: give at least 1 (1 runs every run alone)")
+    out: list[RunResult] = []
+    i = 0
+    while i < len(loaded):
+        sc = loaded[i]
+        if sc.engine != "vectorized":
+            out.append(run(sc, seed=int(seeds[i])))
+            i += 1
+        else:
+            size = batch_size or auto_batch_size(sc)
+            key, j = structure_key(sc), i + 1
+            while j < len(loaded) and j - i < size and structure_key(loaded[j]) == key:
+                j += 1
+            out.extend(Ensemble(loaded[i:j], [int(s) for s in seeds[i:j]]).run())
+            i = j
+        if progress is not None:
+            progress(len(out))
+    return out
 
 
 def _now() -> str:

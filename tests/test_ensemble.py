@@ -413,3 +413,36 @@ def test_world_rows_match_worlds_under_every_setting() -> None:
     regime = [{"steps": 12, "price.process": "regime"}, {"steps": 12}]
     assert _E([load_scenario(None, o) for o in regime], [1, 2]).worlds is None
     check_ensemble(regime, [1, 2])
+
+
+def test_calibration_simulations_run_as_ensembles() -> None:
+    """SMM's moments, the back-test's action shares and the start rate come from
+    ensembles: the same numbers as a loop of single runs."""
+    from adoption_model.calibration import backtest, smm
+    from adoption_model.runner import run
+    from adoption_model.seeds import replicate_seeds
+
+    moments = smm.observed_moments()
+    sc = smm.replay_scenario()
+    theta = {"adoption.target_share": 0.04, "mining.allocation_share": 0.5}
+    got = smm.simulate_moments(theta, sc, [5, 6, 7], moments)
+    events = [dict(e) for e in smm.REPLAY_EVENTS]  # with the mining start's megawatts
+    for e in events:
+        if e["kind"] == "mine":
+            e["mw"] = 0.5 * smm._surplus_at("BTN", "2019-04")
+    scenario = sc.with_overrides({**theta, "events": events})
+    want = np.zeros(len(moments))
+    for s in (5, 6, 7):
+        hold = run(scenario, seed=s).nation_frame.set_index(["nation", "date"])["holdings"]
+        want += [
+            float(hold.get((i, m), 0.0)) for i, m in zip(moments.nation, moments.month, strict=True)
+        ]
+    assert np.array_equal(got, want / 3)
+
+    rate = backtest.policy_start_rate(months=6, replications=4, seed=3)
+    per_run = []
+    for s in replicate_seeds(3, 4):
+        nf = run(None, seed=s, overrides={"steps": 6, "output.nation_frame": True}).nation_frame
+        acts = nf.loc[nf["step"] >= 1, "action"].astype(str)
+        per_run.append(int(acts.isin(["adopt", "mine"]).sum()) * 12 / 6)
+    assert rate["starts_per_year"] == pytest.approx(float(np.mean(per_run)), abs=0)
