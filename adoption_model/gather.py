@@ -34,6 +34,7 @@ __all__ = [
     "mine_active",
     "pick",
     "programme_active",
+    "review_active",
     "sell_active",
 ]
 
@@ -89,6 +90,14 @@ def sell_active(st: NationState) -> np.ndarray:
     """Where :func:`~adoption_model.submodels.reserve.sell` may change anything: seized-
     asset law sales, sale tranches, and miners without a reserve (they sell mined coins)."""
     return st.seized_sale | st.selling | (st.mining & ~st.reserve & ~st.no_sell)
+
+
+def review_active(st: NationState, t: int) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.imf.review_programmes` may change anything
+    at step ``t``: programme countries that accumulated this month, reviews due, and
+    programmes reaching their end (every other line acts on those entries only)."""
+    accumulated = st.programme & ((st.bought + st.mined) > 0)
+    return accumulated | (st.imf_financing & ((st.imf_next_review == t) | (t >= st.imf_end)))
 
 
 def programme_active(st: NationState) -> np.ndarray:
@@ -193,7 +202,7 @@ class GatheredSteps:
             idx, rows, sub = got
             reserve.sell(sub, w.price[rows], _Picked(sc, rows).selling.mined_share, t)
             sub.scatter()
-        got = self._gather(programme_active(st))  # 7.5 reviews, programmes ending
+        got = self._gather(review_active(st, t))  # 7.5 reviews, programmes ending
         if got is not None:
             idx, rows, sub = got
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]

@@ -96,6 +96,7 @@ def test_logit_real_world_varied_parameters_and_price_impact() -> None:
     assert sum(f["imf_programme_starts"].sum() for f in frames) > 0
     assert sum(f["imf_programme_ends"].sum() for f in frames) > 0
     assert sum(f["btc_sold"].sum() for f in frames) > 0
+    assert sum(f["imf_withheld_usd"].sum() for f in frames) > 0  # reviews withheld tranches
     assert len({f["btc_price"].iloc[-1] for f in frames}) == len(frames)
 
 
