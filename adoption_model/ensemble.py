@@ -304,9 +304,9 @@ class Ensemble(GatheredSteps):
                 w.imf_stance[:, None], sc.imf.detection_probability
             )
             sig.imf_stance = w.imf_stance[:, None]
-            sig.exposure = self._exposure(sc)
-            sig.imf_at_risk = self._at_risk(sc, sig.p_detect)
-            if rule.explain:  # the full decision; else _decide_reviewed picks the covers
+            if rule.explain:  # the full decision; else _decide_reviewed computes these
+                sig.exposure = self._exposure(sc)  # at the reviewing nations only
+                sig.imf_at_risk = self._at_risk(sc, sig.p_detect)
                 sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None

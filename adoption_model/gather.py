@@ -123,6 +123,7 @@ class GatheredSteps:
     _exposure_params: Stacked | None
     _exposure_of: np.ndarray
     exposure: np.ndarray
+    _imf_static: np.ndarray | None = None  # IMF members with credit outstanding
 
     def _flat_state(self) -> NationState:
         """``(R * n,)`` views of the state (valid until the rows are compacted)."""
@@ -154,6 +155,31 @@ class GatheredSteps:
         pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
         own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
         return np.where(fl.union[flat] > 0, pooled, own)
+
+    def _exposure_at(self, sc: Stacked, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``), in a
+        flat array that is 0 elsewhere (logit_inputs reads it at those entries only)."""
+        fl, cfg = self._flat_state(), _Picked(sc, rows).imf
+        out = np.zeros(fl.programme.shape)
+        out[flat] = imf.exposure(
+            fl.credit_pct_quota[flat],
+            fl.programme[flat],
+            cfg.exposure_full_at_pct_quota,
+            cfg.programme_floor,
+        )
+        return out
+
+    def _at_risk_at(self, sc: Stacked, flat: np.ndarray, p_detect: np.ndarray) -> np.ndarray:
+        """:func:`imf.at_risk` at the flat entries ``flat``, in a flat array (0 where no
+        programme is in force, where the function gives exactly 0)."""
+        fl = self._flat_state()
+        out = np.zeros(fl.programme.shape)
+        where = flat[fl.programme[flat]]
+        if len(where):
+            rows, sub = where // self.n, Gathered(fl, where)
+            rm = _Picked(sc, rows).imf.review_months
+            out[where] = imf.at_risk(sub, pick(p_detect, rows), rm)
+        return out
 
     def _exposure(self, sc: Stacked) -> np.ndarray:
         """:func:`imf.exposure`, recomputed when programmes or the parameters changed."""
@@ -208,7 +234,15 @@ class GatheredSteps:
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
             imf.review_programmes(sub, u, pick(p_detect, rows), t, _Picked(sc, rows).imf)
             sub.scatter()
-        imf.new_programmes(st, self.rule.u_imf, t, sc.imf)  # 7.5 new programmes
+        # 7.5 new programmes, where a member with credit outstanding has none in force
+        if self._imf_static is None or self._imf_static.shape != st.imf_member.shape:
+            self._imf_static = st.imf_member & (st.credit_pct_quota > 0)  # fixed in a run
+        got = self._gather(self._imf_static & ~st.imf_financing & ~st.imf_ended)
+        if got is not None:
+            idx, rows, sub = got
+            u = self._draws.reshape(-1)[idx + rows * (3 * n) + 3 * n]  # u_imf: draws[:, 3]
+            imf.new_programmes(sub, u, t, _Picked(sc, rows).imf)
+            sub.scatter()
 
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
@@ -245,8 +279,8 @@ class GatheredSteps:
                 revenue_mwh=sig.revenue_mwh[rows, 0],
                 p_detect=sig.p_detect[rows, 0],
                 imf_stance=sig.imf_stance[rows, 0],
-                exposure=sig.exposure.reshape(-1),
-                imf_at_risk=sig.imf_at_risk.reshape(-1),
+                exposure=self._exposure_at(sc, flat, rows),
+                imf_at_risk=self._at_risk_at(sc, flat, sig.p_detect),
                 fx_cover=self._cover_at(flat),
             )
             x = decision.logit_inputs(
