@@ -123,7 +123,6 @@ class GatheredSteps:
     _exposure_params: Stacked | None
     _exposure_of: np.ndarray
     exposure: np.ndarray
-    _imf_static: np.ndarray | None = None  # IMF members with credit outstanding
 
     def _flat_state(self) -> NationState:
         """``(R * n,)`` views of the state (valid until the rows are compacted)."""
@@ -234,15 +233,8 @@ class GatheredSteps:
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
             imf.review_programmes(sub, u, pick(p_detect, rows), t, _Picked(sc, rows).imf)
             sub.scatter()
-        # 7.5 new programmes, where a member with credit outstanding has none in force
-        if self._imf_static is None or self._imf_static.shape != st.imf_member.shape:
-            self._imf_static = st.imf_member & (st.credit_pct_quota > 0)  # fixed in a run
-        got = self._gather(self._imf_static & ~st.imf_financing & ~st.imf_ended)
-        if got is not None:
-            idx, rows, sub = got
-            u = self._draws.reshape(-1)[idx + rows * (3 * n) + 3 * n]  # u_imf: draws[:, 3]
-            imf.new_programmes(sub, u, t, _Picked(sc, rows).imf)
-            sub.scatter()
+        # 7.5 new programmes (on the full arrays: about half the nations are eligible)
+        imf.new_programmes(st, self.rule.u_imf, t, sc.imf)
 
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
