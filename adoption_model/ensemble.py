@@ -16,11 +16,16 @@ summary of ``run(scenarios[r], seeds[r])``:
 - each replicate keeps its Generator and draws what a single run draws, in the same order
   (one normal, and a uniform for the regime process, in its :class:`~adoption_model.
   world.World`; then the rule's uniforms);
-- the world (price, supply, hashrate, IMF stance) is one ``World`` object per replicate,
-  advanced in a Python loop (a few microseconds per replicate and step), and dated events
-  fire per replicate on a view of its rows;
+- the worlds (price, supply, hashrate, IMF stance) advance as arrays
+  (:class:`~adoption_model.world_rows.WorldRows`, the transcendental functions value by
+  value through Python's :mod:`math`, as ``World`` computes them); the regime and path
+  price processes keep one ``World`` per replicate; dated events fire per replicate on a
+  view of its rows;
 - every array operation is elementwise or per nation, reductions per replicate are numpy's
   own row sums, and masked sums use :func:`~adoption_model.submodels.rows.masked_row_sums`;
+- submodels that can change only a few nations run on those entries, gathered from the
+  arrays (:mod:`adoption_model.gather`: purchases, mining, sales, IMF reviews, and the
+  logit, its inputs and its commits where nations review this month);
 - replicates may differ in any numeric scenario parameter: a parameter is a plain float
   where all replicates agree and an ``(R, 1)`` column where they do not (:class:`Stacked`).
 
@@ -37,7 +42,9 @@ weight until a quarter of the rows are dead, then the arrays are compacted.
 
 The per-agent engine stays the readable reference and the single-run vectorised engine
 (:class:`~adoption_model.model.AdoptionModel`) the default for one run and the view; the
-experiments runner (sweep, compare) runs its batches through :func:`run_batch`.
+experiments runner (sweep, compare) runs its batches through
+:func:`~adoption_model.experiments.batches.run_tasks`, the calibration through
+:func:`run_ensemble`.
 
 Examples
 --------
