@@ -167,7 +167,9 @@ class Ensemble(GatheredSteps):
         self.worlds = None
         if world_rows.supports(self.params):
             self.worlds = world_rows.WorldRows([rep.world for rep in reps], int(self.horizon.max()))
-        self.gdp_sums, self.population_sums = MaskedSumCache(), MaskedSumCache()
+        #: GDP and population of the adopters (one cache: the mask is compared once), and
+        #: the miners' megawatts (which change when a nation starts or stops mining)
+        self.adopter_sums, self.mining_sums = MaskedSumCache(), MaskedSumCache(varying=True)
         self._flat: NationState | None = None
         self._union_key: np.ndarray | None = None
         self._exposure_params: Stacked | None = None  # what the exposure was computed for
@@ -303,7 +305,8 @@ class Ensemble(GatheredSteps):
         market = None
         if not self.classic:
             # the GDP-weighted share (7.1): world_share's sum, kept from the last record
-            sig.world_share = (self.gdp_sums(st.gdp_usd, adopted0) / self.gdp_total)[:, None]
+            gdp, _ = self.adopter_sums(st.gdp_usd, st.population, adopted0)
+            sig.world_share = (gdp / self.gdp_total)[:, None]
             sig.momentum = w.momentum[:, None]
             market = self._market(sc)
             sig.revenue_mwh = market.revenue_mwh

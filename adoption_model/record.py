@@ -27,7 +27,6 @@ import pandas as pd
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.state import STATE_NAMES
 from adoption_model.submodels.decision import ACTIONS, OPTIONS, TERMS
-from adoption_model.submodels.rows import masked_row_sums
 from adoption_model.world import month_name
 
 if TYPE_CHECKING:
@@ -352,11 +351,9 @@ class EnsembleRecorder:
         self.months[i, ids] = w.month[rows]
         put("n_adopters", n_ad)
         put("adoption_share", n_ad / self.n)
-        put("gdp_weighted_share", m.gdp_sums(st.gdp_usd, adopted) / m.gdp_total)
-        put(
-            "population_weighted_share",
-            m.population_sums(st.population, adopted) / m.population_total,
-        )
+        gdp, population = m.adopter_sums(st.gdp_usd, st.population, adopted)
+        put("gdp_weighted_share", gdp / m.gdp_total)
+        put("population_weighted_share", population / m.population_total)
         put("n_reserve", np.count_nonzero(st.reserve, axis=-1).astype(float))
         put("n_miners", np.count_nonzero(st.mining, axis=-1).astype(float))
         if new is not None:
@@ -377,7 +374,7 @@ class EnsembleRecorder:
         if money.any():
             total = st.holdings.sum(axis=-1)
             computed = {
-                "mining_mw": masked_row_sums(st.mining_mw, st.mining),
+                "mining_mw": m.mining_sums(st.mining_mw, st.mining),
                 "n_sold_out": np.count_nonzero(st.sold_out & ~adopted, axis=-1).astype(float),
                 "btc_sovereign": total,
                 "btc_bought": st.bought.sum(axis=-1),

@@ -248,7 +248,9 @@ def logit_probabilities(
     avail = np.ones(shape, dtype=bool)
     avail[..., 1:] = available
     full[~avail] = -np.inf
-    top = full.max(axis=-1)
+    # the largest of the four (exactly one of them; np.maximum is faster than a max over
+    # a length-4 axis, and the sign of a zero maximum does not change exp(x - top))
+    top = np.maximum(np.maximum(full[..., 0], full[..., 1]), np.maximum(full[..., 2], full[..., 3]))
     e = np.exp(full - top[..., None])
     total = e[..., 0] + e[..., 1] + e[..., 2] + e[..., 3]
     return e / total[..., None]
@@ -256,8 +258,13 @@ def logit_probabilities(
 
 def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF draw of one action per nation from uniforms ``u`` (one per nation)."""
-    cum = np.cumsum(probabilities, axis=-1)
-    action = (u[..., None] >= cum).sum(axis=-1)
+    p = probabilities  # the cumulative sums as np.cumsum adds them, left to right
+    c1 = p[..., 0] + p[..., 1]
+    c2 = c1 + p[..., 2]
+    c3 = c2 + p[..., 3]
+    action = (
+        (u >= p[..., 0]).astype(np.int64) + (u >= c1) + (u >= c2) + (u >= c3)
+    )  # how many cumulative values u reaches
     action = np.minimum(action, 3)
     # rounding can leave u above the last cumulative value: fall back to holding
     flat = probabilities.reshape(-1, 4)

@@ -20,6 +20,8 @@ single runs in the last bit:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _BLOCK = 128  # numpy's PW_BLOCKSIZE: up to this many values, no halving
@@ -112,24 +114,40 @@ _EMULATE = _self_check()
 
 
 class MaskedSumCache:
-    """:func:`masked_row_sums` of fixed values for masks that change in few rows a step.
+    """:func:`masked_row_sums` of one or more value arrays for masks that change in few
+    rows a step.
 
-    Keeps the last mask and sums; a call recomputes only the rows whose mask changed (the
-    values ``x`` must not change between calls, as GDP and population do not).
+    Keeps the last mask and sums; a call recomputes only the rows whose mask changed, and
+    with ``varying=True`` also the rows whose selected values changed (otherwise the
+    values must not change between calls, as GDP and population do not). A call with
+    several value arrays returns one sums array for each.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, varying: bool = False) -> None:
+        self.varying = varying
         self.mask: np.ndarray | None = None
-        self.sums = np.zeros(0)
+        self.values: list[np.ndarray] = []
+        self.sums: list[np.ndarray] = []
 
-    def __call__(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if self.mask is None or self.mask.shape != mask.shape:
-            self.sums = masked_row_sums(x, mask)
+    def __call__(self, *args: np.ndarray) -> Any:
+        *xs, mask = args
+        if self.mask is None or self.mask.shape != mask.shape or len(xs) != len(self.sums):
+            self.sums = [masked_row_sums(x, mask) for x in xs]
         else:
-            changed = np.flatnonzero((mask != self.mask).any(axis=-1))
+            moved = mask != self.mask
+            if self.varying:
+                for x, old in zip(xs, self.values, strict=True):
+                    moved |= mask & (x != old)
+            changed = np.flatnonzero(moved.any(axis=-1))
             if len(changed):
-                sums = self.sums.copy()
-                sums[changed] = masked_row_sums(x[changed] if x.ndim > 1 else x, mask[changed])
-                self.sums = sums
+                sub = mask[changed]
+                new = []
+                for x, sums in zip(xs, self.sums, strict=True):
+                    sums = sums.copy()
+                    sums[changed] = masked_row_sums(x[changed] if x.ndim > 1 else x, sub)
+                    new.append(sums)
+                self.sums = new
         self.mask = mask.copy()
-        return self.sums
+        if self.varying:
+            self.values = [x.copy() for x in xs]
+        return self.sums[0] if len(xs) == 1 else tuple(self.sums)
