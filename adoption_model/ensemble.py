@@ -153,6 +153,13 @@ class Ensemble(GatheredSteps):
         self.horizon = np.array([rep.scenario.steps for rep in self.reps], dtype=np.int64)
         #: each replicate's last dated event: classic rules stop early only after it
         self.last_event = np.array([rep.last_event_month for rep in self.reps], dtype=np.int64)
+        #: _event_steps[t, r]: replicate r has dated events at step t (months advance together)
+        self._event_steps = np.zeros((int(self.horizon.max()) + 2, rows), dtype=bool)
+        for r, rep in enumerate(self.reps):
+            for month in rep.schedule_events:
+                step = month - rep.world.month - self.steps
+                if 0 < step < len(self._event_steps):
+                    self._event_steps[step, r] = True
 
         # stack the replicates' state: (R, n) arrays
         states = [rep.state for rep in self.reps]
@@ -385,11 +392,10 @@ class Ensemble(GatheredSteps):
         moved = None
         changed = False
         worlds = self.worlds
-        if worlds is not None:
-            months = worlds.month.tolist()
-        for row in self._live_list:
+        due = self._event_steps[min(t, len(self._event_steps) - 1), self.row_ids]
+        for row in np.flatnonzero(due & self.live_mask).tolist():  # rows with events now
             rep = self.reps[self.row_ids[row]]
-            month = months[row] if worlds is not None else rep.world.month
+            month = int(worlds.month[row]) if worlds is not None else rep.world.month
             evs = rep.schedule_events.get(month)
             if not evs:
                 continue
