@@ -233,8 +233,14 @@ class GatheredSteps:
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
             imf.review_programmes(sub, u, pick(p_detect, rows), t, _Picked(sc, rows).imf)
             sub.scatter()
-        # 7.5 new programmes (on the full arrays: about half the nations are eligible)
-        imf.new_programmes(st, self.rule.u_imf, t, sc.imf)
+        # 7.5 new programmes: drawn on the full arrays (about half the nations are
+        # eligible), started on the nations that start one
+        new = imf.new_programme_draws(st, self.rule.u_imf, sc.imf)
+        got = self._gather(new)
+        if got is not None:
+            idx, rows, sub = got
+            imf.start_new_programmes(sub, np.ones(len(idx), dtype=bool), t, _Picked(sc, rows).imf)
+            sub.scatter()
 
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.

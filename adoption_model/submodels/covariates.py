@@ -140,5 +140,8 @@ def debt_stress(
 def unrealised_gain(holdings: np.ndarray, cost_basis: np.ndarray, price: float) -> np.ndarray:
     """tanh of the log gain on holdings against their cost basis (0 without holdings)."""
     ok = (holdings > 0) & (cost_basis > 0)
-    ratio = np.where(ok, holdings * price / np.where(ok, cost_basis, 1.0), 1.0)
-    return np.tanh(np.log(ratio))
+    out = np.zeros(np.broadcast_shapes(np.shape(holdings), np.shape(price)))
+    if ok.any():  # tanh(log(1)) = 0 elsewhere: the functions run on the holders only
+        value = np.broadcast_to(holdings * price, out.shape)[ok]
+        out[ok] = np.tanh(np.log(value / np.broadcast_to(cost_basis, out.shape)[ok]))
+    return out

@@ -127,12 +127,23 @@ def review_programmes(
 def new_programmes(st: NationState, u_new: np.ndarray, t: int, cfg: ImfConfig) -> None:
     """New financing programmes: members with credit outstanding and none in force (after
     :func:`review_programmes`, so a programme that ended this month is not renewed)."""
-    eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
-    new = eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
+    new = new_programme_draws(st, u_new, cfg)
     if new.any():
-        size = _at(cfg.new_programme_pct_quota, new) / 100.0 * st.imf_quota_usd[new]
-        months = _at(cfg.new_programme_months, new)
-        st.start_imf_programme(new, t, size, months, _at(cfg.review_months, new))
+        start_new_programmes(st, new, t, cfg)
+
+
+def new_programme_draws(st: NationState, u_new: np.ndarray, cfg: ImfConfig) -> np.ndarray:
+    """Who starts a new programme this month: eligible members whose draw is below the
+    monthly hazard."""
+    eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
+    return eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
+
+
+def start_new_programmes(st: NationState, new: np.ndarray, t: int, cfg: ImfConfig) -> None:
+    """Programmes of ``imf.new_programme_pct_quota`` of quota for the nations ``new``."""
+    size = _at(cfg.new_programme_pct_quota, new) / 100.0 * st.imf_quota_usd[new]
+    months = _at(cfg.new_programme_months, new)
+    st.start_imf_programme(new, t, size, months, _at(cfg.review_months, new))
 
 
 def _at(value: Any, mask: np.ndarray) -> Any:
