@@ -105,6 +105,15 @@ def bytes_per_step(n: int, keep_nations: bool, classic: bool) -> int:
     return total
 
 
+def static_rows(st: Any) -> dict[str, np.ndarray]:
+    """What the classic rules keep once (they do not move holdings, reserves or mining)."""
+    return {
+        "holdings": st.holdings.copy(),
+        "reserves_usd": st.reserves_usd.copy(),
+        "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
+    }
+
+
 class Recorder:
     """Preallocated per-step records of one model (grown if stepped past the horizon)."""
 
@@ -199,11 +208,7 @@ class Recorder:
             nr["action"][i] = st.action
             nr["p_adopt"][i] = m.rule.adopt_probability(m.live.rule, st, m.signals.adopted)
             if i == 0:
-                self.static_rows = {
-                    "holdings": st.holdings.copy(),
-                    "reserves_usd": st.reserves_usd.copy(),
-                    "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
-                }
+                self.static_rows = static_rows(st)
             return
         nr["state"][i] = st.state_code()
         nr["holdings"][i] = st.holdings
@@ -412,11 +417,7 @@ class EnsembleRecorder:
             p = m.rule.adopt_probability(m.params.rule, st, m.signals.adopted)
             nr["p_adopt"][i, ids] = p[rows]
             if i == 0:
-                self.static_rows = {
-                    "holdings": st.holdings.copy(),
-                    "reserves_usd": st.reserves_usd.copy(),
-                    "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
-                }
+                self.static_rows = static_rows(st)
             return
         nr["state"][i, ids] = st.state_code()[rows]
         nr["holdings"][i, ids] = st.holdings[rows]

@@ -18,7 +18,7 @@ import pandas as pd
 from adoption_model.model import AdoptionModel
 from adoption_model.scenario import Scenario
 from adoption_model.state import STATE_FIELDS, NationState
-from adoption_model.submodels import decision, events, imf
+from adoption_model.submodels import decision, events
 from adoption_model.world import World
 
 __all__ = ["STATE_FIELDS", "Replicate"]
@@ -38,6 +38,7 @@ class Replicate:
     _init_adopters = AdoptionModel._init_adopters
     _state_from_panel = AdoptionModel._state_from_panel
     _data_events = AdoptionModel._data_events
+    _start_exposure = AdoptionModel._start_exposure
     resolve_nation = AdoptionModel.resolve_nation
     first_adoptions = AdoptionModel.first_adoptions
 
@@ -80,12 +81,7 @@ class Replicate:
         rule = decision.make_rule(sc.rule.kind, self.n)
         rule.setup(self.state, sc.rule, self.rng)
         self._init_adopters(sc)
-        self.exposure = imf.exposure(
-            self.state.credit_pct_quota,
-            self.state.programme,
-            sc.imf.exposure_full_at_pct_quota,
-            sc.imf.programme_floor,
-        )
+        self.exposure = self._start_exposure(sc)
         # the nation table's dated changes: the same for every replicate of a table and start
         dkey = None if key is None else (key, "data events", sc.start, sc.initial.from_data)
         if dkey is not None and dkey in cache:
