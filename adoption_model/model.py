@@ -109,12 +109,7 @@ class AdoptionModel(mesa_compat.Model):
         self.classic = self.rule.classic
         self.rule.setup(self.state, sc.rule, self.rng)
         self._init_adopters(sc)
-        self.exposure = imf.exposure(
-            self.state.credit_pct_quota,
-            self.state.programme,
-            sc.imf.exposure_full_at_pct_quota,
-            sc.imf.programme_floor,
-        )
+        self.exposure = self._start_exposure(sc)
         self.data_events = self._data_events(sc)  # the nation table's dated changes
         self.schedule_events = events.by_month(self.data_events + list(sc.events))
         #: the month of the last dated event: classic runs stop early only after it
@@ -148,6 +143,13 @@ class AdoptionModel(mesa_compat.Model):
         self, sc: Scenario, nations: pd.DataFrame | None
     ) -> tuple[InfluenceNetwork, pd.DataFrame]:
         return network.build(sc.network, self.rng, nations)
+
+    def _start_exposure(self, sc: Scenario) -> np.ndarray:
+        """Each nation's IMF exposure at the start (recomputed each step, 7.5)."""
+        st, cfg = self.state, sc.imf
+        return imf.exposure(
+            st.credit_pct_quota, st.programme, cfg.exposure_full_at_pct_quota, cfg.programme_floor
+        )
 
     def _data_events(self, sc: Scenario) -> list[Event]:
         """The nation table's dated changes (sanctions, bans) as events, on the real world.
@@ -444,11 +446,14 @@ class AdoptionModel(mesa_compat.Model):
         fa = self.state.first_adopted
         idx = np.flatnonzero(fa >= 0)
         start = month_index(self.scenario.start)
+        steps, where = np.unique(fa[idx], return_inverse=True)  # each month named once
+        names = np.array([month_name(start + int(s)) for s in steps], dtype=object)
+        ids = np.asarray(self.ids, dtype=object)
         return pd.DataFrame(
             {
-                "nation": [str(self.ids[i]) for i in idx],
+                "nation": [str(k) for k in ids[idx]],
                 "step": fa[idx],
-                "date": [month_name(start + int(s)) for s in fa[idx]],
+                "date": names[where.reshape(-1)] if len(idx) else [],
             }
         ).sort_values(["step", "nation"], kind="stable", ignore_index=True)
 

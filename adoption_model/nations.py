@@ -503,10 +503,10 @@ def synthetic_nations(
                 mode_values = s.dropna().mode()
                 value = mode_values.iloc[0] if len(mode_values) else s.iloc[0]
             out[col] = pd.Series([value] * n, dtype=s.dtype)
-    ids = [f"N{i:05d}" for i in range(n)]
+    ids, names = _synthetic_names(n)
     out["iso3"] = ids
     if "name" in real.columns:
-        out["name"] = [f"Nation {i}" for i in range(n)]
+        out["name"] = names
     if "blocs" in real.columns:
         out["blocs"] = ""
     for col in ("lat", "lng"):
@@ -514,6 +514,19 @@ def synthetic_nations(
             out[col] = np.nan
     for col, value in _CLEAN_START.items():
         if col in real.columns:
-            out[col] = pd.Series([value] * n, dtype=real[col].dtype)
+            dtype = real[col].dtype
+            if pd.api.types.is_object_dtype(dtype):
+                out[col] = np.full(n, value, dtype=object)
+            else:
+                out[col] = pd.Series(value, index=out.index, dtype=dtype)
     columns = list(real.columns) + [c for c in out.columns if c not in real.columns]
-    return out[columns]
+    return out if columns == list(out.columns) else out[columns]
+
+
+@functools.lru_cache(maxsize=8)
+def _synthetic_names(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The iso3 codes ``N00000 ...`` and names ``Nation 0 ...`` of ``n`` synthetic nations
+    (object arrays, built once per size; pandas copies them into each table)."""
+    ids = np.array([f"N{i:05d}" for i in range(n)], dtype=object)
+    names = np.array([f"Nation {i}" for i in range(n)], dtype=object)
+    return ids, names

@@ -9,6 +9,11 @@ per step, with the decision breakdown), and :class:`Collected` shows the model f
 Under the classic rules adoption is the only process: the nation frame keeps only state,
 signal, action and adoption probability per step, and holdings, reserves and mining are
 kept once (they do not move unless a dated ``sell`` event moves them).
+
+:class:`EnsembleRecorder` records ``R`` replicates of the ensemble engine at once (one
+column per replicate, a replicate axis in the nation buffers), with the same arithmetic
+per replicate, and hands each replicate back as a :class:`Recorder`
+(:meth:`EnsembleRecorder.replicate`) so that its frames are built by the very same code.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from adoption_model.submodels.decision import ACTIONS, OPTIONS, TERMS
 from adoption_model.world import month_name
 
 if TYPE_CHECKING:
+    from adoption_model.ensemble import Ensemble
     from adoption_model.model import AdoptionModel
 
 #: Columns of the per-step model frame, in order.
@@ -72,6 +78,42 @@ _INT_COLUMNS = (
 )
 
 
+def nation_fields(n: int, keep_nations: bool, classic: bool) -> dict[str, tuple[tuple, Any]]:
+    """The per-step nation buffers a recorder keeps: name -> (shape after the step, dtype)."""
+    if not keep_nations:
+        return {}
+    if classic:
+        return {"state": ((n,), np.int8), "peer": ((n,), float), "action": ((n,), np.int8),
+                "p_adopt": ((n,), float)}  # fmt: skip
+    out: dict[str, tuple[tuple, Any]] = {
+        "state": ((n,), np.int8), "holdings": ((n,), float), "reserves_usd": ((n,), float),
+        "mining_mw": ((n,), float), "peer": ((n,), float), "action": ((n,), np.int8),
+        "reviewed": ((n,), bool), "bought": ((n,), float), "mined": ((n,), float),
+        "sold": ((n,), float),
+    }  # fmt: skip
+    out["probs"] = ((n, 4), float)
+    out["util"] = ((n, 3), float)
+    out["terms"] = ((n, 3, len(TERMS)), float)
+    return out
+
+
+def bytes_per_step(n: int, keep_nations: bool, classic: bool) -> int:
+    """Bytes one recorded step takes for one run (model columns and nation buffers)."""
+    total = 8 * (len(MODEL_COLUMNS) - 1) + 8
+    for shape, dtype in nation_fields(n, keep_nations, classic).values():
+        total += int(np.prod(shape)) * np.dtype(dtype).itemsize
+    return total
+
+
+def static_rows(st: Any) -> dict[str, np.ndarray]:
+    """What the classic rules keep once (they do not move holdings, reserves or mining)."""
+    return {
+        "holdings": st.holdings.copy(),
+        "reserves_usd": st.reserves_usd.copy(),
+        "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
+    }
+
+
 class Recorder:
     """Preallocated per-step records of one model (grown if stepped past the horizon)."""
 
@@ -83,29 +125,8 @@ class Recorder:
         self.months: list[int] = []
         self.nations: dict[str, np.ndarray] = {}
         self.static_rows: dict[str, np.ndarray] = {}
-        if keep_nations and classic:
-            fields = [("state", np.int8), ("peer", float), ("action", np.int8), ("p_adopt", float)]
-        elif keep_nations:
-            fields = [
-                ("state", np.int8),
-                ("holdings", float),
-                ("reserves_usd", float),
-                ("mining_mw", float),
-                ("peer", float),
-                ("action", np.int8),
-                ("reviewed", bool),
-                ("bought", float),
-                ("mined", float),
-                ("sold", float),
-            ]
-        else:
-            fields = []
-        for name, dtype in fields:
-            self.nations[name] = np.zeros((length, n), dtype=dtype)
-        if keep_nations and not classic:
-            self.nations["probs"] = np.zeros((length, n, 4))
-            self.nations["util"] = np.zeros((length, n, 3))
-            self.nations["terms"] = np.zeros((length, n, 3, len(TERMS)))
+        for name, (shape, dtype) in nation_fields(n, keep_nations, classic).items():
+            self.nations[name] = np.zeros((length, *shape), dtype=dtype)
 
     def capacity(self) -> int:
         """The last step the buffers can hold."""
@@ -170,6 +191,7 @@ class Recorder:
             r["imf_withheld_usd"][i] = st.imf_withheld.sum()
             r["imf_programme_starts"][i] = np.count_nonzero(st.imf_started)
             r["imf_programme_ends"][i] = np.count_nonzero(st.imf_ended)
+            r["fx_reserves_usd"][i] = st.reserves_usd.sum()
         if not self.classic:
             r["imf_programmes"][i] = np.count_nonzero(st.programme)
             r["fx_reserves_usd"][i] = st.reserves_usd.sum()
@@ -186,11 +208,7 @@ class Recorder:
             nr["action"][i] = st.action
             nr["p_adopt"][i] = m.rule.adopt_probability(m.live.rule, st, m.signals.adopted)
             if i == 0:
-                self.static_rows = {
-                    "holdings": st.holdings.copy(),
-                    "reserves_usd": st.reserves_usd.copy(),
-                    "mining_mw": np.where(st.mining, st.mining_mw, 0.0),
-                }
+                self.static_rows = static_rows(st)
             return
         nr["state"][i] = st.state_code()
         nr["holdings"][i] = st.holdings
@@ -285,6 +303,150 @@ class Recorder:
                 else:
                     data[f"{opt}_{term}"] = zeros
         return pd.DataFrame(data)
+
+
+class EnsembleRecorder:
+    """Preallocated per-step records of ``R`` replicates of the ensemble engine.
+
+    Buffers are ``(steps + 1, R)`` per model column and ``(steps + 1, R, n, ...)`` per
+    nation field; replicate ``r`` writes column ``r``. Replicates that stopped early stop
+    recording (``rows[r]`` is their length). Every value is computed as
+    :meth:`Recorder.record` computes it for one run (full row sums are numpy's own
+    per-row sums; masked sums go through
+    :func:`~adoption_model.submodels.rows.masked_row_sums`), so each replicate's column
+    holds its single run's bits.
+    """
+
+    def __init__(
+        self, replicates: int, n: int, steps: int, keep_nations: bool, classic: bool
+    ) -> None:
+        length = steps + 1
+        self.replicates, self.n = replicates, n
+        self.keep_nations, self.classic = keep_nations, classic
+        self.rows = np.zeros(replicates, dtype=np.int64)
+        self.model = {c: np.zeros((length, replicates)) for c in MODEL_COLUMNS if c != "date"}
+        self.months = np.zeros((length, replicates), dtype=np.int64)
+        self.nations: dict[str, np.ndarray] = {}
+        for name, (shape, dtype) in nation_fields(n, keep_nations, classic).items():
+            self.nations[name] = np.zeros((length, replicates, *shape), dtype=dtype)
+        self.static_rows: dict[str, np.ndarray] = {}
+
+    def record(
+        self,
+        m: Ensemble,
+        adopted: np.ndarray,
+        new: np.ndarray | None,
+        money_moved: np.ndarray | None,
+    ) -> np.ndarray:
+        """Record step ``m.steps`` of the live replicates; returns adopters per row.
+
+        ``new=None`` means step 0 (every adopter is new). ``money_moved`` (classic
+        rules, per row) says whether an event moved holdings or reserves this step.
+        """
+        st, w = m.state, m.world
+        rows, ids = m.live_rows, m.live_ids
+        i = m.steps
+        r = self.model
+        n_ad = np.count_nonzero(adopted, axis=-1).astype(float)
+
+        def put(key: str, values: Any) -> None:
+            r[key][i, ids] = values[rows] if np.ndim(values) else values
+
+        put("step", float(i))
+        self.months[i, ids] = w.month[rows]
+        put("n_adopters", n_ad)
+        put("adoption_share", n_ad / self.n)
+        gdp, population = m.adopter_sums(st.gdp_usd, st.population, adopted)
+        put("gdp_weighted_share", gdp / m.gdp_total)
+        put("population_weighted_share", population / m.population_total)
+        put("n_reserve", np.count_nonzero(st.reserve, axis=-1).astype(float))
+        put("n_miners", np.count_nonzero(st.mining, axis=-1).astype(float))
+        if new is not None:
+            put("n_new_adopters", np.count_nonzero(new, axis=-1).astype(float))
+        else:
+            put("n_new_adopters", n_ad if i == 0 else 0.0)
+        put("supply_btc", w.supply)
+        put("btc_price", w.price)
+        put("subsidy_btc", w.subsidy)
+        put("network_hashrate_ehs", w.network_hashrate_th / 1e6)
+        put("imf_stance", w.imf_stance)
+        money = np.ones(len(n_ad), dtype=bool)
+        if self.classic and i > 0:
+            money = np.zeros(len(n_ad), dtype=bool) if money_moved is None else money_moved
+            # adoption is the only process: holdings, reserves and mining do not move
+            for key in ("mining_mw", "n_sold_out", "btc_sovereign", "fx_reserves_usd"):
+                r[key][i, ids] = r[key][i - 1, ids]
+        if money.any():
+            total = st.holdings.sum(axis=-1)
+            computed = {
+                "mining_mw": m.mining_sums(st.mining_mw, st.mining),
+                "n_sold_out": np.count_nonzero(st.sold_out & ~adopted, axis=-1).astype(float),
+                "btc_sovereign": total,
+                "btc_bought": st.bought.sum(axis=-1),
+                "btc_mined": st.mined.sum(axis=-1),
+                "btc_sold": st.sold.sum(axis=-1),
+                "imf_detections": np.count_nonzero(st.detected, axis=-1).astype(float),
+                "imf_withheld_usd": st.imf_withheld.sum(axis=-1),
+                "imf_programme_starts": np.count_nonzero(st.imf_started, axis=-1).astype(float),
+                "imf_programme_ends": np.count_nonzero(st.imf_ended, axis=-1).astype(float),
+                "fx_reserves_usd": st.reserves_usd.sum(axis=-1),
+            }
+            if money.all():
+                for key, values in computed.items():
+                    put(key, values)
+            else:
+                at = np.asarray(rows if not isinstance(rows, slice) else np.arange(len(n_ad)))
+                ok = money[at]
+                sub_rows, sub_ids = at[ok], np.asarray(_index(ids, len(at)))[ok]
+                for key, values in computed.items():
+                    r[key][i, sub_ids] = values[sub_rows]
+        r["supply_share"][i, ids] = r["btc_sovereign"][i, ids] / r["supply_btc"][i, ids]
+        if not self.classic:
+            put("imf_programmes", np.count_nonzero(st.programme, axis=-1).astype(float))
+        if self.keep_nations:
+            self._record_nations(m, i, rows, ids)
+        self.rows[ids] = i + 1
+        return n_ad.astype(np.int64)
+
+    def _record_nations(self, m: Ensemble, i: int, rows: Any, ids: Any) -> None:
+        st, nr = m.state, self.nations
+        if self.classic:
+            nr["state"][i, ids] = (st.reserve.view(np.int8) + 2 * st.mining.view(np.int8))[rows]
+            nr["peer"][i, ids] = st.peer[rows]
+            nr["action"][i, ids] = st.action[rows]
+            p = m.rule.adopt_probability(m.params.rule, st, m.signals.adopted)
+            nr["p_adopt"][i, ids] = p[rows]
+            if i == 0:
+                self.static_rows = static_rows(st)
+            return
+        nr["state"][i, ids] = st.state_code()[rows]
+        nr["holdings"][i, ids] = st.holdings[rows]
+        nr["reserves_usd"][i, ids] = st.reserves_usd[rows]
+        nr["mining_mw"][i, ids] = np.where(st.mining, st.mining_mw, 0.0)[rows]
+        nr["peer"][i, ids] = st.peer[rows]
+        nr["action"][i, ids] = st.action[rows]
+        nr["reviewed"][i, ids] = st.reviewed[rows]
+        nr["bought"][i, ids] = st.bought[rows]
+        nr["mined"][i, ids] = st.mined[rows]
+        nr["sold"][i, ids] = st.sold[rows]
+        nr["probs"][i, ids] = m.rule.probs[rows]
+        nr["util"][i, ids] = m.rule.util[rows]
+        nr["terms"][i, ids] = m.rule.terms[rows]
+
+    def replicate(self, r: int) -> Recorder:
+        """Replicate ``r``'s records as a :class:`Recorder` (views, no copies)."""
+        rec = Recorder.__new__(Recorder)
+        rec.n, rec.keep_nations, rec.classic = self.n, self.keep_nations, self.classic
+        rec.rows = int(self.rows[r])
+        rec.model = {c: buf[:, r] for c, buf in self.model.items()}
+        rec.months = self.months[: rec.rows, r].tolist()
+        rec.nations = {key: buf[:, r] for key, buf in self.nations.items()}
+        rec.static_rows = {key: rows[r] for key, rows in self.static_rows.items()}
+        return rec
+
+
+def _index(ids: Any, count: int) -> Any:
+    return np.arange(count) if isinstance(ids, slice) else ids
 
 
 class Collected:

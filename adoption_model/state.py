@@ -69,8 +69,8 @@ def institution_codes(nations: pd.DataFrame) -> dict[str, np.ndarray]:
             return np.full(n, default, dtype=object)
         return nations[name].fillna("").astype(str).to_numpy()
 
-    ara = np.array([ARA_CODES[v] for v in text("ara_class", "emerging_market")], dtype=np.int64)
-    union = np.array([UNION_CODES[v] for v in text("currency_union", "")], dtype=np.int64)
+    ara = _codes(text("ara_class", "emerging_market"), ARA_CODES)
+    union = _codes(text("currency_union", ""), UNION_CODES)
     regime = text("currency_regime", "own_float")
     own = ~np.isin(regime, ("dollarised_or_euroised", "currency_union"))
     issuer = (
@@ -79,6 +79,12 @@ def institution_codes(nations: pd.DataFrame) -> dict[str, np.ndarray]:
         else np.zeros(n, dtype=bool)
     )
     return {"ara": ara, "union": union, "own_currency": own, "reserve_issuer": issuer}
+
+
+def _codes(values: np.ndarray, codes: dict[str, int]) -> np.ndarray:
+    """``[codes[v] for v in values]`` as int64, looking each distinct value up once."""
+    inverse, uniq = pd.factorize(values)
+    return np.array([codes[str(u)] for u in uniq], dtype=np.int64)[inverse].reshape(-1)
 
 
 @dataclass
@@ -384,6 +390,10 @@ class NationState:
         return [f.name for f in fields(self)]
 
 
+#: The names of the state arrays, in order (the ensemble engine stacks them per replicate).
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(NationState))
+
+
 def _programme_steps(
     nations: pd.DataFrame, start: str, review_months: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -405,11 +415,15 @@ def _programme_steps(
     t0 = index(start)
     starts = nations["imf_programme_start"].fillna("").astype(str).to_numpy()
     ends = nations["imf_programme_end"].fillna("").astype(str).to_numpy()
-    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
-        if not a or not b:
-            continue
-        end[i] = index(b) - t0
-        first = index(a)
+    has = (starts != "") & (ends != "")  # nations with a programme
+
+    def months(texts: np.ndarray) -> np.ndarray:  # each distinct month parsed once
+        inverse, uniq = pd.factorize(texts)
+        return np.array([index(str(u)) for u in uniq], dtype=np.int64)[inverse].reshape(-1)
+
+    if has.any():
+        first = months(starts[has])
+        end[has] = months(ends[has]) - t0
         k = (t0 - first) // review_months + 1  # the first review after the start month
-        review[i] = first + k * review_months - t0
+        review[has] = first + k * review_months - t0
     return end, review

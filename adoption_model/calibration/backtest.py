@@ -128,8 +128,8 @@ def simulate_events(
     every model compared: common random numbers) and, with ``sample``, the coefficient draw
     :func:`~adoption_model.experiments.posterior.draw_index` picks for that seed.
     """
+    from adoption_model.ensemble import run_ensemble
     from adoption_model.experiments.posterior import draw_index
-    from adoption_model.runner import run
 
     over = history_overrides(until, steps, base)
     over["output.nation_frame"] = True
@@ -138,12 +138,16 @@ def simulate_events(
     sc = load_scenario(base, over)
     counts: np.ndarray | None = None
     ids: list[str] = []
-    for r, s in enumerate(replicate_seeds(seed, replications)):
+    seeds = replicate_seeds(seed, replications)
+    scenarios = []
+    for s in seeds:
         extra = {}
         if sample is not None:
             row = sample[draw_index(s, len(sample))]
             extra = {f"rule.coef.{n}": float(v) for n, v in zip(lk.NAMES, row, strict=True)}
-        result = run(sc if not extra else load_scenario(sc, extra), seed=s)
+        scenarios.append(sc if not extra else load_scenario(sc, extra))
+    # the replicates run together as ensembles, each bit for bit its single run
+    for result in run_ensemble(scenarios, seeds, progress=progress):
         nf = result.nation_frame
         nf = nf[nf["step"] >= 1]
         hit = pd.crosstab(nf["nation"].astype(str), nf["action"].astype(str))
@@ -152,8 +156,6 @@ def simulate_events(
             ids = sorted(nf["nation"].astype(str).unique())
             counts = np.zeros((len(ids), len(KINDS)))
         counts += hit.reindex(ids, fill_value=False).to_numpy(float)
-        if progress is not None:
-            progress(r + 1)
     assert counts is not None
     return pd.DataFrame(counts / replications, index=pd.Index(ids, name="iso3"), columns=KINDS)
 
@@ -358,14 +360,14 @@ def policy_start_rate(
     in the panel (about 0.8 a year). Returns the mean over replicates, its 90% range and
     the adopt and mine parts.
     """
-    from adoption_model.runner import run
+    from adoption_model.ensemble import run_ensemble
 
     sc = load_scenario(
         scenario, {**(overrides or {}), "steps": months, "output.nation_frame": True}
     )
     per_run, adopt, mine = [], [], []
-    for s in replicate_seeds(seed, replications):
-        nf = run(sc, seed=s).nation_frame
+    for result in run_ensemble(sc, replicate_seeds(seed, replications)):
+        nf = result.nation_frame
         acts = nf.loc[nf["step"] >= 1, "action"].astype(str)
         a, m = int((acts == "adopt").sum()), int((acts == "mine").sum())
         adopt.append(a * 12 / months)

@@ -108,8 +108,12 @@ def replay_scenario(base: Scenario | None = None) -> Scenario:
 def simulate_moments(
     theta: dict[str, float], scenario: Scenario, seeds: list[int], moments: pd.DataFrame
 ) -> np.ndarray:
-    """Mean simulated holdings at the moments over the replicate seeds (CRN)."""
-    from adoption_model.runner import run
+    """Mean simulated holdings at the moments over the replicate seeds (CRN).
+
+    The replicates run together as ensembles (:func:`adoption_model.ensemble.run_ensemble`),
+    each bit for bit its single run.
+    """
+    from adoption_model.ensemble import run_ensemble
 
     over = dict(theta)
     mine = [dict(e) for e in REPLAY_EVENTS]
@@ -120,8 +124,8 @@ def simulate_moments(
     over["events"] = mine
     sc = scenario.with_overrides(over)
     out = np.zeros(len(moments))
-    for s in seeds:
-        nf = run(sc, seed=s).nation_frame
+    for result in run_ensemble(sc, [int(s) for s in seeds]):
+        nf = result.nation_frame
         hold = nf.set_index(["nation", "date"])["holdings"]
         for k, (iso, month) in enumerate(zip(moments.nation, moments.month, strict=True)):
             out[k] += float(hold.get((iso, month), 0.0))

@@ -45,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler (dask backend)"
     )
+    p.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help="runs per ensemble batch (default: from the scenarios' size and memory; 1: "
+        "every run alone); the numbers do not depend on it",
+    )  # fmt: skip
     add_verbosity(p)
     p.add_argument(
         "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
@@ -95,6 +100,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise InputError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     if args.scheduler and args.backend not in (None, "dask"):
         raise InputError("--scheduler needs --backend dask")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
     if args.scheduler:
         from adoption_model.commands.sweep import check_scheduler
 
@@ -129,6 +136,7 @@ def _compare(args: argparse.Namespace) -> int:
         names, replications=args.replications, seed=args.seed, steps=args.steps,
         workers=args.workers, backend=args.backend, scheduler=args.scheduler,
         store=out / "store", progress=level >= 0 and sys.stderr.isatty(),
+        batch_size=args.batch_size,
         posterior=args.posterior,
     )  # fmt: skip
     result.save(out)

@@ -61,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "for sbatch --array; 'slurm' reads I and N from SLURM_ARRAY_TASK_ID/_MIN/_COUNT. A final "
         "sweep without --shard runs any missing chunk and writes runs.parquet",
     )
+    sweep.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help="runs per ensemble batch (default: [run] batch_size, else from the scenario's "
+        "size and memory; 1: every run alone); results do not depend on it",
+    )  # fmt: skip
     add_verbosity(sweep)
     sweep.add_argument(
         "--retry-failed", action="store_true",
@@ -142,6 +147,8 @@ def _sweep(args: argparse.Namespace) -> int:
         check_scheduler(args.scheduler, args.backend)
     workers = args.workers or os.cpu_count() or 1
     estimate = sweep_estimate(exp)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
     if args.dry_run:
         print(
             f"{exp.name}: {exp.design.kind} design, {exp.design_size():,} points x "
@@ -169,6 +176,7 @@ def _sweep(args: argparse.Namespace) -> int:
         exp, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
         progress=level >= 0, slurm=slurm, shard=shard, retry_failed=args.retry_failed,
         wait=args.wait,
+        batch_size=args.batch_size,
     )  # fmt: skip
     failed = runs[runs["status"] != "ok"] if len(runs) else runs
     where = f"{out}/runs.parquet" if shard is None else f"{out}/runs/ (shard {args.shard})"

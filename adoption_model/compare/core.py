@@ -269,6 +269,7 @@ def compare(
     scheduler: str | None = None,
     store: str | Path | None = None,
     progress: bool = False,
+    batch_size: int | None = None,
     posterior: str | Path | None = None,
 ) -> Comparison:
     """Run scenarios side by side with common random numbers and summarise them.
@@ -297,6 +298,9 @@ def compare(
         arguments resumes from it. Default: a temporary directory, removed afterwards.
     progress : bool
         Show the runner's progress bar on stderr.
+    batch_size : int, optional
+        Runs per ensemble batch (default: chosen from the scenarios' size and memory; 1
+        runs every run alone). The numbers do not depend on it.
     posterior : str or path, optional
         ``"shipped"`` or a posterior Parquet: each replicate draws its ``rule.coef.*`` from
         the sample by its seed (the same draw in every scenario), so the intervals show
@@ -345,9 +349,9 @@ def compare(
     started = _now()
     if store is None:
         with tempfile.TemporaryDirectory(prefix="adoption-compare-") as tmp:
-            stored = _run(exp, Path(tmp), backend, int(workers), scheduler, progress)
+            stored = _run(exp, Path(tmp), backend, int(workers), scheduler, progress, batch_size)
     else:
-        stored = _run(exp, Path(store), backend, int(workers), scheduler, progress)
+        stored = _run(exp, Path(store), backend, int(workers), scheduler, progress, batch_size)
     result = build_comparison(
         loaded, labels, int(seed), replicate_seeds(int(seed), int(replications)), *stored,
         workers=int(workers), backend=backend, started=started, finished=_now(),
@@ -357,14 +361,21 @@ def compare(
 
 
 def _run(
-    exp: Any, directory: Path, backend: str, workers: int, scheduler: str | None, progress: bool
+    exp: Any,
+    directory: Path,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+    batch_size: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run (or resume) the comparison's experiment; return its runs, steps and adoptions."""
     from adoption_model.experiments import read_adoptions, read_steps, run_experiment
 
     runs = run_experiment(
-        exp, directory, backend=backend, workers=workers, scheduler=scheduler, progress=progress
-    )
+        exp, directory, backend=backend, workers=workers, scheduler=scheduler,
+        progress=progress, batch_size=batch_size,
+    )  # fmt: skip
     failed = runs[runs["status"] != "ok"]
     if len(failed):
         raise InputError(

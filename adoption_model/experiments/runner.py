@@ -30,6 +30,16 @@ run without ``shard`` runs whatever chunks are missing and writes ``runs.parquet
 
 Every run's result depends only on its scenario, overrides and seed, so every backend
 gives the same ``runs.parquet`` (apart from the ``duration_s`` and ``host`` columns).
+
+Batches
+-------
+Runs are sent to workers in batches: consecutive runs that share their structure (network
+kind and size, rule kind, engine, nation frames: :func:`adoption_model.ensemble.
+structure_key`) go as one unit, and the worker runs the unit as one ensemble
+(:func:`run_tasks`, :mod:`adoption_model.ensemble`), bit for bit the runs it replaces.
+The batch size is chosen from the scenario's size and memory
+(:func:`~adoption_model.ensemble.auto_batch_size`), at most enough for every worker to
+get two batches; ``batch_size`` overrides it (``1`` runs every run alone, as before).
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from adoption_model.errors import InputError
+from adoption_model.experiments.batches import batches, run_tasks
 from adoption_model.experiments.design import run_table
 from adoption_model.experiments.outcomes import evaluate_outcomes
 from adoption_model.experiments.spec import Experiment, load_experiment
@@ -153,18 +164,24 @@ def _lost(task: dict[str, Any], why: str) -> dict[str, Any]:
 
 
 # -- backends --------------------------------------------------------------------------
-def _serial(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
-    for task in tasks:
-        yield run_task(task)
+def _units(tasks: Iterable[Any]) -> Iterator[list[dict[str, Any]]]:
+    """Backends take batches (lists of tasks); a task given alone is a batch of one."""
+    for unit in tasks:
+        yield unit if isinstance(unit, list) else [unit]
 
 
-def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+def _serial(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
+    for batch in _units(tasks):
+        yield from run_tasks(batch)
+
+
+def _processes(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    source = iter(tasks)
-    retry: deque[dict[str, Any]] = deque()
+    source = _units(tasks)
+    retry: deque[list[dict[str, Any]]] = deque()
     attempts: dict[int, int] = {}
     window = max(2, 4 * workers)
     ctx = mp.get_context("spawn")
@@ -176,7 +193,7 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
             initializer=die_with_parent,
             initargs=(os.getpid(),),
         )
-        inflight: dict[Any, dict[str, Any]] = {}
+        inflight: dict[Any, list[dict[str, Any]]] = {}
         broken = False
         try:
             while True:
@@ -186,7 +203,7 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
                         exhausted = True
                         break
                     try:
-                        inflight[pool.submit(run_task, task)] = task
+                        inflight[pool.submit(run_tasks, task)] = task
                     except BrokenProcessPool:
                         retry.appendleft(task)
                         broken = True
@@ -195,13 +212,15 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = inflight.pop(fut)
+                    first = task[0]["run_id"]
                     try:
-                        yield fut.result()
+                        yield from fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
-                        if attempts[task["run_id"]] >= MAX_ATTEMPTS:
-                            yield _lost(task, f"worker died {MAX_ATTEMPTS} times running it")
+                        attempts[first] = attempts.get(first, 0) + 1
+                        if attempts[first] >= MAX_ATTEMPTS:
+                            why = f"worker died {MAX_ATTEMPTS} times running it"
+                            yield from (_lost(t, why) for t in task)
                         else:
                             retry.append(task)
                 if broken:
@@ -213,10 +232,10 @@ def _processes(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | N
             pool.shutdown(wait=not broken, cancel_futures=True)
         if not broken and exhausted and not retry:
             return
-        retry = deque(sorted(retry, key=lambda t: t["run_id"]))
+        retry = deque(sorted(retry, key=lambda t: t[0]["run_id"]))
 
 
-def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
+def _dask(tasks: Iterable[list[dict[str, Any]]], workers: int, scheduler: str | None):
     from adoption_model.extras import require
 
     require("dask")
@@ -235,20 +254,21 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
         )  # fmt: skip
         client = Client(cluster)
     try:
-        source = iter(tasks)
+        source = _units(tasks)
         window = max(2, 4 * max(workers, len(client.scheduler_info().get("workers", {}))))
         pending = as_completed()
-        meta: dict[str, dict[str, Any]] = {}
+        meta: dict[str, list[dict[str, Any]]] = {}
 
         attempts: dict[int, int] = {}
 
-        def submit(task: dict[str, Any] | None = None) -> bool:
+        def submit(task: list[dict[str, Any]] | None = None) -> bool:
             task = task if task is not None else next(source, None)
             if task is None:
                 return False
-            n = attempts.get(task["run_id"], 0)
-            key = f"run-{task['key']}-{task['run_id']}" + (f"-retry{n}" if n else "")
-            fut = client.submit(run_task, task, key=key)
+            first, last = task[0]["run_id"], task[-1]["run_id"]
+            n = attempts.get(first, 0)
+            key = f"run-{task[0]['key']}-{first}-{last}" + (f"-retry{n}" if n else "")
+            fut = client.submit(run_tasks, task, key=key)
             meta[fut.key] = task
             pending.add(fut)
             return True
@@ -258,17 +278,19 @@ def _dask(tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None):
                 break
         for fut in pending:
             task = meta.pop(fut.key)
+            first = task[0]["run_id"]
             try:
                 result = fut.result()
             except Exception as exc:  # KilledWorker after repeated worker deaths, lost comms
                 fut.release()
-                attempts[task["run_id"]] = attempts.get(task["run_id"], 0) + 1
-                if attempts[task["run_id"]] < MAX_ATTEMPTS:
+                attempts[first] = attempts.get(first, 0) + 1
+                if attempts[first] < MAX_ATTEMPTS:
                     submit(task)
                     continue
-                result = _lost(task, f"{type(exc).__name__}: {exc}".replace("\n", " "))
+                why = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+                result = [_lost(t, why) for t in task]
             fut.release()
-            yield result
+            yield from result
             submit()
     finally:
         client.close()
@@ -281,7 +303,10 @@ SLURM_DEFAULTS: dict[str, Any] = {"jobs": 2, "cores": 1, "memory": "2GiB", "wall
 
 
 def _slurm(
-    tasks: Iterable[dict[str, Any]], workers: int, scheduler: str | None, options: dict[str, Any]
+    tasks: Iterable[list[dict[str, Any]]],
+    workers: int,
+    scheduler: str | None,
+    options: dict[str, Any],
 ):
     """Start a SLURMCluster of ``jobs`` batch jobs and run the tasks on it (dask backend)."""
     from adoption_model.extras import require
@@ -353,6 +378,7 @@ def run_experiment(
     limit: int | None = None,
     slurm: dict[str, Any] | None = None,
     shard: tuple[int, int] | None = None,
+    batch_size: int | None = None,
     retry_failed: bool = False,
     wait: bool = False,
 ) -> pd.DataFrame:
@@ -380,6 +406,10 @@ def run_experiment(
     shard : (i, n), optional
         Run only chunks ``k`` with ``k % n == i``; leave ``runs.parquet`` to a final run
         without ``shard``.
+    batch_size : int, optional
+        Runs per ensemble batch (default: ``[run] batch_size`` of the experiment file, else
+        chosen from the scenario's size and memory); 1 runs every run alone. The results
+        do not depend on it.
     retry_failed : bool
         Run the runs recorded as failed again (their chunks' other runs are kept).
     wait : bool
@@ -412,7 +442,7 @@ def run_experiment(
     try:
         return _sweep(
             exp, store, table, done_chunks, mine, backend, workers, scheduler, progress, limit,
-            slurm, shard,
+            slurm, shard, batch_size,
         )  # fmt: skip
     finally:
         store.close()
@@ -431,6 +461,7 @@ def _sweep(
     limit: int | None,
     slurm: dict[str, Any] | None,
     shard: tuple[int, int] | None,
+    batch_size: int | None,
 ) -> pd.DataFrame:
     """Run the runs the store has pending, chunk by chunk, holding the store's locks."""
     out = store.dir
@@ -468,6 +499,13 @@ def _sweep(
                 }  # fmt: skip
                 sent += 1
 
+    if batch_size is None:
+        batch_size = exp.run.batch_size
+    if batch_size is not None and int(batch_size) < 1:
+        raise InputError(f"--batch-size {batch_size}: give at least 1 (1 runs every run alone)")
+    spread = total_todo if backend == "serial" else math.ceil(total_todo / (2 * workers))
+    units = batches(tasks(), batch_size, max(1, spread))
+
     buffers: dict[int, dict[int, dict[str, Any]]] = {}
     failed = 0
     bar = _Progress(total_todo, len(table) - total_todo, enabled=progress, label=exp.name)
@@ -476,7 +514,7 @@ def _sweep(
         if backend == "slurm":
             opts = {"log_directory": str(Path(out) / "slurm-logs"), **(slurm or {})}
             execute = functools.partial(_slurm, options=opts)
-        for result in execute(tasks(), workers, scheduler):
+        for result in execute(units, workers, scheduler):
             rid = result["run_id"]
             k = rid // size
             buffers.setdefault(k, {})[rid] = result

@@ -38,6 +38,8 @@ Software 96, 239-250 (uncertainties, levers, outcomes).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -158,6 +160,13 @@ class StoreConfig(_Strict):
     chunk_runs: int = Field(50, ge=1, le=100_000)
 
 
+class RunConfig(_Strict):
+    """How runs execute; not part of the experiment's identity (results do not depend on it)."""
+
+    #: runs per ensemble batch (None: chosen from the scenario's size and memory; 1: alone)
+    batch_size: int | None = Field(None, ge=1, le=100_000)
+
+
 class Experiment(_Strict):
     """A validated experiment file."""
 
@@ -190,6 +199,14 @@ class Experiment(_Strict):
     #: posterior Parquet; every run draws its rule.coef.* from it by its seed
     #: (adoption_model/experiments/posterior.py). Empty: the scenarios' own coefficients.
     posterior: str = ""
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    def digest(self) -> str:
+        """The digest of what the results depend on (``[run]`` is left out)."""
+        data = self.to_dict()
+        data.pop("run", None)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @model_validator(mode="after")
     def _factors_consistent(self) -> Experiment:

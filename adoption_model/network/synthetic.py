@@ -43,16 +43,12 @@ __all__ = [
 
 def _undirected(n: int, a: np.ndarray, b: np.ndarray, kind: str) -> InfluenceNetwork:
     """Symmetric unit-weight network from undirected pairs (a[e], b[e]), a != b, unique."""
-    rows = np.concatenate([a, b]).astype(np.int64)
-    cols = np.concatenate([b, a]).astype(np.int64)
-    order = np.lexsort((cols, rows))
-    rows, cols = rows[order], cols[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    idx_dtype = np.int32 if len(cols) < 2**31 and n < 2**31 else np.int64
-    matrix = sp.csr_array(
-        (np.ones(len(cols)), cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n, n)
-    )
+    idx_dtype = np.int32 if 2 * len(a) < 2**31 and n < 2**31 else np.int64
+    rows = np.concatenate([a, b]).astype(idx_dtype)
+    cols = np.concatenate([b, a]).astype(idx_dtype)
+    # COO to CSR is a counting sort by row; _canonical_csr sorts each row's columns, so
+    # the matrix is the canonical CSR of the pairs (unique: no duplicates to sum)
+    matrix = sp.coo_array((np.ones(len(cols)), (rows, cols)), shape=(n, n)).tocsr()
     return InfluenceNetwork(nodes=list(range(n)), matrix=_canonical_csr(matrix), kind=kind)
 
 

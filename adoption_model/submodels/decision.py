@@ -16,6 +16,10 @@ decided, all switch policy together: :func:`commit` (vectorised) and :func:`comm
 
 Actions are coded ``HOLD, ADOPT, MINE, SELL = 0, 1, 2, 3``. Arrays have nations on the
 last axis, then the options (``(..., n, 3)`` utilities, ``(..., n, 4)`` probabilities).
+The ensemble engine (:mod:`adoption_model.ensemble`) calls the same functions with a
+leading replicate axis, ``(R, n)`` state and ``(R, 1)`` parameters where replicates differ
+(plain floats where they agree); every operation is elementwise or per nation, so each
+replicate gets exactly the bits of its single run.
 
 References
 ----------
@@ -34,11 +38,29 @@ a social network", Proc. KDD 2003: 137-146.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from adoption_model.errors import InputError
+from adoption_model.submodels.covariates import (  # noqa: F401 - re-exported
+    ADV_ISSUER,
+    ADVANCED,
+    COVER_MONTHS,
+    CREDIT_CONSTRAINED,
+    DEBT_BENCHMARK_AE,
+    DEBT_BENCHMARK_CC,
+    DEBT_BENCHMARK_EM,
+    EMERGING,
+    N_UNIONS,
+    debt_benchmark,
+    debt_stress,
+    fx_assessed,
+    fx_stress,
+    import_cover,
+    union_cover,
+    unrealised_gain,
+)
 from adoption_model.submodels.mining import margin
 
 if TYPE_CHECKING:
@@ -78,114 +100,6 @@ TERM_LABELS = {
 
 
 # ---------------------------------------------------------------- the logit's inputs
-#: Reserve-adequacy classes as coded in :attr:`NationState.ara` (state.ARA_CODES).
-ADV_ISSUER, ADVANCED, EMERGING, CREDIT_CONSTRAINED = 0, 1, 2, 3
-#: Months of import cover below which a credit-constrained economy is FX-stressed.
-COVER_MONTHS = 3.0
-#: Debt benchmarks, % of GDP, by class (debt stress is 0 at half, 1 at 1.5 times it).
-DEBT_BENCHMARK_EM = 70.0  # IMF (2013) MAC DSA: high-scrutiny benchmark, emerging markets
-DEBT_BENCHMARK_AE = 85.0  # IMF (2013) MAC DSA: high-scrutiny benchmark, advanced economies
-DEBT_BENCHMARK_CC = 55.0  # IMF-World Bank LIC DSF (2018): PV of public debt, medium capacity
-#: Number of currency-union codes (state.UNION_CODES; 0 is "no union").
-N_UNIONS = 5
-
-
-def fx_assessed(ara: np.ndarray, own_currency: np.ndarray, union: np.ndarray) -> np.ndarray:
-    """Whose reserves are judged by import cover (IMF ARA framework, 2011-2016).
-
-    Only emerging-market and credit-constrained economies: mature markets and reserve-
-    currency issuers are not assessed against a metric (IMF 2011, 2016 guidance note).
-    Currency-union members are judged at the union's central bank (their pooled cover,
-    :func:`union_cover`); dollarised or euroised economies without a union have no
-    exchange rate to defend and are not FX-stressed.
-    """
-    return (ara >= EMERGING) & (own_currency | (union > 0))
-
-
-def union_cover(
-    reserves_usd: np.ndarray, imports_usd_month: np.ndarray, union: np.ndarray
-) -> np.ndarray:
-    """Months of import cover of each union's pooled reserves (index: union code).
-
-    The pooled reserves over the pooled imports of all members (BCEAO, BEAC, ECCB and the
-    Eurosystem), summed in nation order; entry 0 (no union) is unused.
-    """
-    pooled_r = np.bincount(union, weights=reserves_usd, minlength=N_UNIONS)
-    pooled_m = np.bincount(union, weights=imports_usd_month, minlength=N_UNIONS)
-    return pooled_r / np.maximum(pooled_m, 1.0)
-
-
-def fx_stress(cover_months: np.ndarray, assessed: np.ndarray | bool = True) -> np.ndarray:
-    """FX-reserve stress: 0 with three or more months of import cover, 1 with none.
-
-    The traditional rule of thumb that the IMF keeps for credit-constrained economies
-    (IMF 2011, "Assessing Reserve Adequacy"; IMF 2016 guidance note: the ARA-CC model and
-    3 months of imports). Emerging markets should use the ARA EM metric (exports, broad
-    money, short-term debt and other liabilities), whose inputs are not in the staged
-    data: they are judged by the same simpler import-cover rule. Nations not ``assessed``
-    (advanced economies, reserve-currency issuers, dollarised economies; see
-    :func:`fx_assessed`) have no FX stress.
-    """
-    stress = np.clip((COVER_MONTHS - cover_months) / COVER_MONTHS, 0.0, 1.0)
-    return np.where(assessed, stress, 0.0)
-
-
-def debt_benchmark(
-    ara: np.ndarray, own_currency: np.ndarray, reserve_issuer: np.ndarray
-) -> np.ndarray:
-    """Debt benchmark (% of GDP) of each nation, ``inf`` where debt is no distress signal.
-
-    - Reserve-currency issuers and other advanced economies that borrow in their own
-      currency (the US, Japan, the UK, Switzerland, Singapore, Norway ...): none. Their debt
-      is domestic-currency debt of market-access sovereigns that cannot be forced into
-      default by a lack of foreign currency (Eichengreen, Hausmann & Panizza 2005 on
-      "original sin"; Reinhart & Rogoff 2009 find post-war advanced-economy defaults
-      essentially absent).
-    - Advanced economies without their own currency (euro-area members, euroised
-      microstates): 85%, the IMF (2013) market-access DSA benchmark for advanced economies;
-      they borrow in a currency they do not issue (De Grauwe 2011, "The governance of a
-      fragile eurozone").
-    - Emerging markets: 70% (IMF 2013 MAC DSA). Credit-constrained economies: 55%, the
-      IMF-World Bank LIC DSF (2018) benchmark for the present value of public debt at
-      medium debt-carrying capacity.
-    """
-    advanced = ara <= ADVANCED
-    none = advanced & own_currency
-    return np.where(
-        none,
-        np.inf,
-        np.where(
-            advanced,
-            DEBT_BENCHMARK_AE,
-            np.where(ara == CREDIT_CONSTRAINED, DEBT_BENCHMARK_CC, DEBT_BENCHMARK_EM),
-        ),
-    )
-
-
-def debt_stress(
-    gross_pct_gdp: np.ndarray,
-    net_pct_gdp: np.ndarray | float = np.nan,
-    benchmark: np.ndarray | float = DEBT_BENCHMARK_EM,
-) -> np.ndarray:
-    """Debt distress: 0 at half the nation's benchmark, 1 at 1.5 times it, linear between.
-
-    Net debt (gross debt less financial assets, IMF WEO) where published, else gross debt:
-    net debt measures what the state owes beyond what it holds (IMF Fiscal Monitor). The
-    benchmark comes from :func:`debt_benchmark` (``inf``: never stressed).
-    """
-    debt = np.where(np.isnan(net_pct_gdp), gross_pct_gdp, net_pct_gdp)
-    finite = np.isfinite(benchmark)
-    b = np.where(finite, benchmark, 1.0)
-    return np.where(finite, np.clip((debt - 0.5 * b) / b, 0.0, 1.0), 0.0)
-
-
-def unrealised_gain(holdings: np.ndarray, cost_basis: np.ndarray, price: float) -> np.ndarray:
-    """tanh of the log gain on holdings against their cost basis (0 without holdings)."""
-    ok = (holdings > 0) & (cost_basis > 0)
-    ratio = np.where(ok, holdings * price / np.where(ok, cost_basis, 1.0), 1.0)
-    return np.tanh(np.log(ratio))
-
-
 @dataclass
 class LogitInputs:
     """What nations see when they decide under the logit rule (arrays of equal shape)."""
@@ -214,9 +128,7 @@ def logit_inputs(
     mine, until a dated event lifts them (the Law Library of Congress 2021 classes).
     """
     union = st.union[sel]
-    cover = st.reserves_usd[sel] / st.imports_usd_month[sel]
-    pooled = union_cover(st.reserves_usd, st.imports_usd_month, st.union)[union]
-    cover = np.where(union > 0, pooled, cover)
+    cover = sig.fx_cover if sig.fx_cover is not None else import_cover(st)[sel]
     ara, own = st.ara[sel], st.own_currency[sel]
     banned = st.absolute_ban[sel]
     at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
@@ -289,6 +201,37 @@ def sum_terms(terms: np.ndarray) -> np.ndarray:
     return u
 
 
+def logit_utilities(x: LogitInputs, c: LogitCoefficients) -> np.ndarray:
+    """Utilities ``(..., n, 3)`` without the term breakdown, bit for bit :func:`sum_terms`.
+
+    The same products added in the same order as ``sum_terms(logit_terms(x, c))``, minus
+    the zero terms (adding 0.0 changes no bits that matter: at most the sign of a zero,
+    which ``exp`` ignores). For runs that keep no explanation (the ensemble engine
+    without nation frames), which then skip the ``(..., n, 3, 10)`` term array.
+    """
+    u = np.empty(np.shape(x.peer) + (3,))
+    adopt = c.a0 + c.a_fx * x.fx_stress
+    adopt += c.a_debt * x.debt_stress
+    adopt += c.a_peer * x.peer
+    adopt += c.a_world * x.world_share
+    adopt += c.a_mom * x.momentum
+    adopt += -c.a_imf * x.imf_pressure
+    adopt += c.a_sanctions * x.sanctions
+    u[..., 0] = adopt
+    mine = c.c0 + c.c_peer * x.peer
+    mine += -c.c_imf * x.imf_pressure
+    mine += c.c_margin * x.margin
+    mine += c.c_sanctions * x.sanctions
+    u[..., 1] = mine
+    sell = c.s0 + c.s_debt * x.debt_stress
+    sell += -c.s_peer * x.peer
+    sell += c.s_imf * x.imf_pressure
+    sell += c.s_gain * x.gain
+    sell += c.s_law * x.mandate
+    u[..., 2] = sell
+    return u
+
+
 def logit_probabilities(
     utilities: np.ndarray, available: np.ndarray, intensity: float
 ) -> np.ndarray:
@@ -299,11 +242,15 @@ def logit_probabilities(
     """
     shape = utilities.shape[:-1] + (4,)
     full = np.zeros(shape)
+    if np.ndim(intensity):  # one intensity per replicate, (R, 1): broadcast over options
+        intensity = np.asarray(intensity)[..., None]
     full[..., 1:] = utilities * intensity
     avail = np.ones(shape, dtype=bool)
     avail[..., 1:] = available
     full[~avail] = -np.inf
-    top = full.max(axis=-1)
+    # the largest of the four (exactly one of them; np.maximum is faster than a max over
+    # a length-4 axis, and the sign of a zero maximum does not change exp(x - top))
+    top = np.maximum(np.maximum(full[..., 0], full[..., 1]), np.maximum(full[..., 2], full[..., 3]))
     e = np.exp(full - top[..., None])
     total = e[..., 0] + e[..., 1] + e[..., 2] + e[..., 3]
     return e / total[..., None]
@@ -311,8 +258,13 @@ def logit_probabilities(
 
 def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF draw of one action per nation from uniforms ``u`` (one per nation)."""
-    cum = np.cumsum(probabilities, axis=-1)
-    action = (u[..., None] >= cum).sum(axis=-1)
+    p = probabilities  # the cumulative sums as np.cumsum adds them, left to right
+    c1 = p[..., 0] + p[..., 1]
+    c2 = c1 + p[..., 2]
+    c3 = c2 + p[..., 3]
+    action = (
+        (u >= p[..., 0]).astype(np.int64) + (u >= c1) + (u >= c2) + (u >= c3)
+    )  # how many cumulative values u reaches
     action = np.minimum(action, 3)
     # rounding can leave u above the last cumulative value: fall back to holding
     flat = probabilities.reshape(-1, 4)
@@ -322,11 +274,22 @@ def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def logit_decide(
-    x: LogitInputs, c: LogitCoefficients, intensity: float, u_choice: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The logit choice: returns ``(terms, utilities, probabilities, action)``."""
-    terms = logit_terms(x, c)
-    util = sum_terms(terms)
+    x: LogitInputs,
+    c: LogitCoefficients,
+    intensity: float,
+    u_choice: np.ndarray,
+    explain: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The logit choice: returns ``(terms, utilities, probabilities, action)``.
+
+    With ``explain=False`` the term breakdown is skipped (``terms`` is None); the
+    utilities, probabilities and actions are the same bits.
+    """
+    if explain:
+        terms = logit_terms(x, c)
+        util = sum_terms(terms)
+    else:
+        terms, util = None, logit_utilities(x, c)
     avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
     probs = logit_probabilities(util, avail, intensity)
     return terms, util, probs, choose(probs, u_choice)
@@ -402,14 +365,19 @@ class Rule:
     classic = True
     uses_counts = False
 
-    def __init__(self, n: int) -> None:
+    #: keep the term breakdown of every decision (``terms``); the ensemble engine turns it
+    #: off when it keeps no nation frame (same actions, no ``(..., n, 3, 10)`` array)
+    explain = True
+
+    def __init__(self, n: int, replicates: int | None = None) -> None:
         self.n = n
-        zeros = np.zeros(n)
+        shape = (n,) if replicates is None else (replicates, n)
+        zeros = np.zeros(shape)
         self.u_review = self.u_choice = self.u_audit = self.u_imf = zeros
-        self.terms = np.zeros((n, 3, len(TERMS)))
-        self.util = np.zeros((n, 3))
-        self.probs = np.zeros((n, 4))
-        self.probs[:, 0] = 1.0
+        self.terms = np.zeros(shape + (3, len(TERMS)))
+        self.util = np.zeros(shape + (3,))
+        self.probs = np.zeros(shape + (4,))
+        self.probs[..., 0] = 1.0
 
     def setup(self, st: NationState, cfg: RuleConfig, rng: np.random.Generator) -> None:
         """Draw what the rule needs before step 1 (the threshold rule's thresholds)."""
@@ -430,8 +398,11 @@ class Rule:
         raise NotImplementedError
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        """Whether the run can stop early: nothing can change any more."""
-        return n_adopted == self.n
+        """Whether the run can stop early: nothing can change any more.
+
+        Elementwise over replicates when given arrays (the ensemble engine).
+        """
+        return np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg: RuleConfig, st: NationState, before: np.ndarray) -> np.ndarray:
         """Adoption probability of the latest decision (0 for nations adopted ``before``)."""
@@ -455,19 +426,22 @@ class Logit(Rule):
     def decide(self, sc, st, sel, peer, sig, counts=None):
         r = sc.rule
         x = logit_inputs(st, sel, peer, sig, sc.mining.allocation_share)
-        terms, util, probs, action = logit_decide(x, r.coef, r.choice_intensity, self.u_choice[sel])
+        terms, util, probs, action = logit_decide(
+            x, r.coef, r.choice_intensity, self.u_choice[sel], self.explain
+        )
         reviewed = self.u_review[sel] < r.review_probability
         action = np.where(reviewed, action, HOLD)
-        self.terms[sel] = terms
-        self.util[sel] = util
-        self.probs[sel] = probs
+        if self.explain:
+            self.terms[sel] = terms
+            self.util[sel] = util
+            self.probs[sel] = probs
         st.reviewed[sel] = reviewed
         st.peer[sel] = peer
         st.action[sel] = action
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return False
+        return np.zeros(np.shape(n_adopted), dtype=bool) if np.ndim(n_adopted) else False
 
 
 class Threshold(Rule):
@@ -488,7 +462,7 @@ class Threshold(Rule):
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return not any_new or n_adopted == self.n
+        return np.logical_not(any_new) | np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, (st.peer >= st.threshold).astype(float))
@@ -522,9 +496,9 @@ class Cascade(Rule):
     kind = "cascade"
     uses_counts = True
 
-    def __init__(self, n: int) -> None:
-        super().__init__(n)
-        self.counts = np.zeros(n)
+    def __init__(self, n: int, replicates: int | None = None) -> None:
+        super().__init__(n, replicates)
+        self.counts = np.zeros((n,) if replicates is None else (replicates, n))
 
     def draw(self, rng: np.random.Generator) -> None:
         self.u_choice = rng.random(self.n)
@@ -537,7 +511,7 @@ class Cascade(Rule):
         return action
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return not any_new or n_adopted == self.n
+        return np.logical_not(any_new) | np.equal(n_adopted, self.n)
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, cascade_probability(self.counts, cfg.transmission))
@@ -546,9 +520,12 @@ class Cascade(Rule):
 RULES: dict[str, type[Rule]] = {r.kind: r for r in (Logit, Threshold, Bass, Cascade)}
 
 
-def make_rule(kind: str, n: int) -> Rule:
-    """The rule object of ``rule.kind`` for ``n`` nations (the one dispatch on the kind)."""
-    return RULES[kind](n)
+def make_rule(kind: str, n: int, replicates: int | None = None) -> Rule:
+    """The rule object of ``rule.kind`` for ``n`` nations (the one dispatch on the kind).
+
+    With ``replicates`` its arrays are ``(replicates, n)`` (the ensemble engine).
+    """
+    return RULES[kind](n, replicates)
 
 
 # ---------------------------------------------------------------- switching policy
@@ -557,13 +534,32 @@ def commit(st: NationState, action: np.ndarray, t: int, sc: Scenario) -> None:
     if not action.any():  # everybody holds: nothing to switch
         return
     mn = sc.mining
+    if action.ndim > 1:  # (R, n): index pairs, and each replicate's own parameters
+        st.start_reserve(np.nonzero(action == ADOPT), t)
+        mine = np.nonzero(action == MINE)
+        st.start_mining(mine, t, _per(mn.allocation_share, mine) * st.energy_surplus_mw[mine])
+        sell = action == SELL
+        law = st.seized_mandate & (st.seized_btc > 0)
+        st.start_seized_sale(np.nonzero(sell & law), t)
+        tranche = np.nonzero(sell & ~law)
+        st.start_sale(tranche, t, _per(sc.selling.months, tranche))
+        return
     st.start_reserve(np.flatnonzero(action == ADOPT), t)
     mine = np.flatnonzero(action == MINE)
-    st.start_mining(mine, t, mn.allocation_share * st.energy_surplus_mw[mine])
+    st.start_mining(mine, t, _per(mn.allocation_share, mine) * st.energy_surplus_mw[mine])
     sell = action == SELL
     law = st.seized_mandate & (st.seized_btc > 0)  # the law applies to seized coins only
     st.start_seized_sale(np.flatnonzero(sell & law), t)
-    st.start_sale(np.flatnonzero(sell & ~law), t, sc.selling.months)
+    tranche = np.flatnonzero(sell & ~law)
+    st.start_sale(tranche, t, _per(sc.selling.months, tranche))
+
+
+def _per(value: float | np.ndarray, sel: Any) -> float | np.ndarray:
+    """A parameter at the selected entries: a float; an ``(R, 1)`` column at selected
+    ``(replicate, nation)`` pairs; or one value per entry (gathered entries, 1-D)."""
+    if not np.ndim(value):
+        return value
+    return value[sel[0], 0] if np.ndim(value) == 2 else value[sel]
 
 
 def commit_one(st: NationState, i: int, action: int, t: int, sc: Scenario) -> None:

@@ -59,7 +59,14 @@ def detection_probability(stance: float, base_probability: float) -> float:
 
 
 def monthly_hazard(annual_rate: float) -> float:
-    """The monthly probability with the same one-year survival as ``annual_rate``."""
+    """The monthly probability with the same one-year survival as ``annual_rate``.
+
+    An ``(R, 1)`` column of rates (the ensemble engine) is computed rate by rate with
+    Python's ``pow``, as a single run computes its one rate.
+    """
+    if np.ndim(annual_rate):
+        rates = np.asarray(annual_rate, dtype=float)
+        return np.array([monthly_hazard(float(r)) for r in rates.ravel()]).reshape(rates.shape)
     return 1.0 - (1.0 - annual_rate) ** (1.0 / 12.0)
 
 
@@ -86,6 +93,18 @@ def review(
     st: NationState, u: np.ndarray, u_new: np.ndarray, p_detect: float, t: int, cfg: ImfConfig
 ) -> None:
     """This month's IMF: accumulation, reviews due, programmes ending, new programmes."""
+    review_programmes(st, u, p_detect, t, cfg)
+    new_programmes(st, u_new, t, cfg)
+
+
+def review_programmes(
+    st: NationState, u: np.ndarray, p_detect: float, t: int, cfg: ImfConfig
+) -> None:
+    """The programmes in force: accumulation, reviews due and programmes ending.
+
+    Nations with neither a programme nor financing are left exactly as they were (the
+    ensemble engine runs it on those nations only).
+    """
     rm = cfg.review_months
     st.imf_accumulated |= st.programme & ((st.bought + st.mined) > 0)
     due = st.imf_financing & (st.imf_next_review == t)
@@ -103,10 +122,34 @@ def review(
     st.imf_next_review += np.where(due, rm, 0)
     st.suspend_imf_programme(caught & (st.imf_failures >= cfg.suspend_after_failures))
     st.end_imf_programme(st.imf_financing & (t >= st.imf_end))
+
+
+def new_programmes(st: NationState, u_new: np.ndarray, t: int, cfg: ImfConfig) -> None:
+    """New financing programmes: members with credit outstanding and none in force (after
+    :func:`review_programmes`, so a programme that ended this month is not renewed)."""
+    new = new_programme_draws(st, u_new, cfg)
+    if new.any():
+        start_new_programmes(st, new, t, cfg)
+
+
+def new_programme_draws(st: NationState, u_new: np.ndarray, cfg: ImfConfig) -> np.ndarray:
+    """Who starts a new programme this month: eligible members whose draw is below the
+    monthly hazard."""
     eligible = st.imf_member & ~st.imf_financing & ~st.imf_ended & (st.credit_pct_quota > 0)
-    new = eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
-    size = cfg.new_programme_pct_quota / 100.0 * st.imf_quota_usd
-    st.start_imf_programme(new, t, size[new], cfg.new_programme_months, rm)
+    return eligible & (u_new < monthly_hazard(cfg.new_programme_rate))
+
+
+def start_new_programmes(st: NationState, new: np.ndarray, t: int, cfg: ImfConfig) -> None:
+    """Programmes of ``imf.new_programme_pct_quota`` of quota for the nations ``new``."""
+    size = _at(cfg.new_programme_pct_quota, new) / 100.0 * st.imf_quota_usd[new]
+    months = _at(cfg.new_programme_months, new)
+    st.start_imf_programme(new, t, size, months, _at(cfg.review_months, new))
+
+
+def _at(value: Any, mask: np.ndarray) -> Any:
+    """A parameter at the entries ``mask`` selects: a plain value, or a per-replicate
+    ``(R, 1)`` column (the ensemble engine) picked at each selected entry's replicate."""
+    return np.broadcast_to(value, mask.shape)[mask] if np.ndim(value) else value
 
 
 def review_one(

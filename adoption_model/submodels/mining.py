@@ -79,6 +79,31 @@ def market(st: NationState, world: Any, blocks_per_month: float) -> Market:
     return Market(per_th, revenue_per_mwh(per_th, world.price, eff), sovereign_th)
 
 
+def market_rows(
+    st: NationState,
+    reward_btc: np.ndarray,
+    network_th: np.ndarray,
+    efficiency_j_per_th: np.ndarray,
+    price: np.ndarray,
+    blocks_per_month: float | np.ndarray,
+) -> Market:
+    """:func:`market` for ``(R, n)`` state: one market per replicate, as ``(R, 1)`` arrays.
+
+    The world's scalars come as ``(R,)`` arrays (block reward, non-sovereign hashrate,
+    efficiency, price); the sovereign hashrate is summed over each replicate's miners
+    exactly as :func:`market` sums it (:func:`~adoption_model.submodels.rows.masked_row_sums`),
+    and the rest is the same IEEE arithmetic elementwise.
+    """
+    from adoption_model.submodels.rows import masked_row_sums
+
+    eff = efficiency_j_per_th
+    sovereign_th = masked_row_sums(hashrate_th(st.mining_mw, eff[:, None]), st.mining)
+    blocks = np.ravel(blocks_per_month) if np.ndim(blocks_per_month) else blocks_per_month
+    per_th = btc_per_th_month(reward_btc, blocks, network_th + sovereign_th)
+    revenue = revenue_per_mwh(per_th, price, eff)
+    return Market(per_th[:, None], revenue[:, None], sovereign_th)
+
+
 def mine(st: NationState, mk: Market, efficiency_j_per_th: float, stop_after: int) -> None:
     """Every miner earns its share of the rewards; miners losing money long enough stop."""
     h = np.where(st.mining, hashrate_th(st.mining_mw, efficiency_j_per_th), 0.0)

@@ -38,10 +38,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from adoption_model.submodels.rows import masked_row_sums
+
 try:  # scipy's compiled CSR mat-vec (the kernel behind ``csr_array @ vector``)
     from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - a future scipy may move it; fall back to ``@``
-    _csr_matvec = None
+    _csr_matvec = _csr_matvecs = None
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Signals:
     imf_stance: float = 0.0  # the IMF's stance (7.5)
     exposure: np.ndarray | None = None  # each nation's exposure to the IMF (7.5)
     imf_at_risk: np.ndarray | None = None  # expected tranche withheld / FX reserves (7.5)
+    #: months of import cover of the nations deciding (None: computed from the state)
+    fx_cover: np.ndarray | None = None
 
 
 class PeerSignal:
@@ -110,8 +115,154 @@ class PeerSignal:
     def new_adopter_counts(self, new_prev: np.ndarray) -> np.ndarray:
         """How many in-neighbours of each nation adopted in the previous step (cascade)."""
         if self.structure is None:
+            if new_prev.ndim > 1:
+                return np.repeat(new_prev.sum(axis=-1, keepdims=True), self.n, axis=-1)
             return np.full(self.n, float(new_prev.sum()))
+        if new_prev.ndim > 1:
+            return _product(self.structure, new_prev)
         return self.structure @ new_prev
+
+
+def _product(w: sp.csr_array, x: np.ndarray) -> np.ndarray:
+    """``(W @ X.T).T`` for ``(R, n)`` states ``X``: one sparse product, one column each.
+
+    scipy's multi-vector CSR kernel sums each row's neighbours in stored order, as the
+    one-vector kernel does, so every column is bit for bit the single run's product.
+    """
+    rows, n = x.shape
+    if _csr_matvecs is None:  # pragma: no cover
+        return np.ascontiguousarray(np.asarray(w @ x.T).T)
+    cols = np.ascontiguousarray(x.T, dtype=float)
+    out = np.zeros((n, rows))
+    _csr_matvecs(n, n, rows, w.indptr, w.indices, w.data, cols.ravel(), out.ravel())
+    return np.ascontiguousarray(out.T)
+
+
+class EnsemblePeerSignal:
+    """The peer signal of ``R`` replicates at once, one sparse product per step.
+
+    ``networks`` holds each replicate's influence network. When they are all the same
+    graph (the real world, rings, complete graphs: graphs that do not depend on the seed)
+    the replicates share its matrix and one product ``W @ S`` with one column per
+    replicate gives every signal. Random graphs differ per replicate (each is drawn from
+    its replicate's generator), so their matrices are put on the diagonal of one
+    block-diagonal matrix over all replicates and the flattened ``(R * n,)`` state goes
+    through one CSR mat-vec: still one compiled call a step, and each block's rows are
+    summed in the order of that replicate's own matrix, so every replicate gets its single
+    run's bits. (A loop of R products would cost R Python-level calls a step; a dense
+    batched product would cost n x n per replicate.)
+    """
+
+    def __init__(self, networks: Sequence[Any]) -> None:
+        first = networks[0]
+        self.n = int(first.n)
+        self.replicates = len(networks)
+        self.shared = all(_same_graph(first, net) for net in networks[1:])
+        self.complete = first.matrix is None
+        if self.shared:
+            one = PeerSignal(first)
+            self.matrix, self.structure = one.matrix, one.structure
+            self.den = one.den
+            self.all_listen = one.all_listen
+            return
+        mats = [net.matrix for net in networks]
+        self.matrix = _block_diagonal(mats)
+        self.structure = None
+        if self.matrix is not None:
+            self.structure = self.matrix.copy()
+            self.structure.data[:] = 1.0
+        self.den = np.stack([net.in_degree_weight() for net in networks])
+        self.all_listen = bool((self.den > 0).all())
+
+    def share(self, x: np.ndarray) -> np.ndarray:
+        """``m_i`` of every nation of every replicate given ``(R, n)`` 0/1 states ``x``."""
+        rows, n = x.shape
+        if self.complete:
+            return np.repeat(x.sum(axis=-1, keepdims=True) / n, n, axis=-1)
+        num = self._apply(self.matrix, x)
+        if self.all_listen:
+            return np.divide(num, self.den, out=num)
+        return np.divide(num, self.den, out=np.zeros(x.shape), where=self.den > 0)
+
+    def new_adopter_counts(self, new_prev: np.ndarray) -> np.ndarray:
+        """In-neighbours of each nation that adopted in the previous step, ``(R, n)``."""
+        if self.complete:
+            return np.repeat(new_prev.sum(axis=-1, keepdims=True), self.n, axis=-1)
+        return self._apply(self.structure, new_prev)
+
+    def _apply(self, w: sp.csr_array, x: np.ndarray) -> np.ndarray:
+        if self.shared:
+            return _product(w, x)
+        flat = np.ascontiguousarray(x, dtype=float).ravel()
+        total = flat.size
+        out = np.zeros(total)
+        if _csr_matvec is None:  # pragma: no cover
+            out = w @ flat
+        else:
+            _csr_matvec(total, total, w.indptr, w.indices, w.data, flat, out)
+        return out.reshape(x.shape)
+
+    def select(self, keep: np.ndarray) -> EnsemblePeerSignal:
+        """The signal of replicates ``keep`` only (after others stopped)."""
+        new = object.__new__(EnsemblePeerSignal)
+        new.__dict__.update(self.__dict__)
+        new.replicates = len(keep)
+        if self.shared:
+            return new
+        new.den = self.den[keep]
+        new.all_listen = bool((new.den > 0).all())
+        if self.matrix is not None:
+            new.matrix = _block_rows(self.matrix, self.n, keep)
+            new.structure = new.matrix.copy()
+            new.structure.data[:] = 1.0
+        return new
+
+
+def _same_graph(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    wa, wb = a.matrix, b.matrix
+    if int(a.n) != int(b.n):
+        return False
+    if wa is None or wb is None:
+        return wa is None and wb is None
+    return (
+        np.array_equal(wa.indptr, wb.indptr)
+        and np.array_equal(wa.indices, wb.indices)
+        and np.array_equal(wa.data, wb.data)
+    )
+
+
+def _block_diagonal(mats: Sequence[sp.csr_array | None]) -> sp.csr_array | None:
+    """One CSR matrix with ``mats`` on its diagonal, each block's rows in stored order."""
+    if any(m is None for m in mats):
+        return None
+    n = mats[0].shape[0]
+    nnz = np.array([m.nnz for m in mats])
+    offsets = np.concatenate([[0], np.cumsum(nnz)[:-1]])
+    indptr = np.concatenate(
+        [
+            np.asarray(m.indptr[:-1], dtype=np.int64) + off
+            for m, off in zip(mats, offsets, strict=True)
+        ]
+        + [np.array([nnz.sum()], dtype=np.int64)]
+    )
+    indices = np.concatenate(
+        [np.asarray(m.indices, dtype=np.int64) + r * n for r, m in enumerate(mats)]
+    )
+    data = np.concatenate([np.asarray(m.data, dtype=float) for m in mats])
+    total = n * len(mats)
+    return sp.csr_array((data, indices, indptr), shape=(total, total))
+
+
+def _block_rows(w: sp.csr_array, n: int, keep: np.ndarray) -> sp.csr_array:
+    """The block-diagonal matrix of the blocks ``keep`` (in that order)."""
+    blocks = []
+    for r in keep:
+        lo, hi = w.indptr[r * n], w.indptr[(r + 1) * n]
+        ptr = w.indptr[r * n : (r + 1) * n + 1] - lo
+        blocks.append(sp.csr_array((w.data[lo:hi], w.indices[lo:hi] - r * n, ptr), shape=(n, n)))
+    return _block_diagonal(blocks)
 
 
 def look_at_neighbours(
@@ -143,7 +294,14 @@ def count_new_adopter_neighbours(idx: Sequence[int] | None, signals: Signals) ->
     return count
 
 
-def world_share(gdp_usd: np.ndarray, adopted: np.ndarray, gdp_total: float) -> float:
-    """GDP-weighted share of adopters, ``sum_j GDP_j a_j / sum_j GDP_j``."""
+def world_share(
+    gdp_usd: np.ndarray, adopted: np.ndarray, gdp_total: float | np.ndarray
+) -> float | np.ndarray:
+    """GDP-weighted share of adopters, ``sum_j GDP_j a_j / sum_j GDP_j``.
+
+    With ``(R, n)`` adoption (the ensemble engine) one share per replicate, ``(R, 1)``.
+    """
+    if adopted.ndim > 1:
+        return (masked_row_sums(gdp_usd, adopted) / gdp_total)[:, None]
     # boolean selection then sum: no BLAS thread start-up, no slow where= reduction
     return float(gdp_usd[adopted].sum() / gdp_total)

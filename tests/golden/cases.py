@@ -119,7 +119,11 @@ def digest_run(name: str | None, overrides: dict[str, Any], seed: int, engine: s
     """Digests of one run's outputs (model frame, nation frame, first adoptions, summary)."""
     from adoption_model.runner import run
 
-    res = run(name, seed=seed, overrides={**overrides, "engine": engine})
+    return digest_result(run(name, seed=seed, overrides={**overrides, "engine": engine}))
+
+
+def digest_result(res: Any) -> dict:
+    """Digests of one :class:`~adoption_model.runner.RunResult` (see :func:`digest_run`)."""
     # the engine and the scenario's digest name the configuration, not the outputs
     kept = {k: v for k, v in res.summary.items() if k not in ("engine", "scenario_digest")}
     summary = json.dumps(kept, sort_keys=True, default=str)

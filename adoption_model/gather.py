@@ -1,0 +1,301 @@
+"""The ensemble engine's acts on the nations that act, gathered from ``(R, n)`` state.
+
+Most submodels touch few nations in a month: a handful hold reserves, mine or sell, a
+fifth have an IMF programme. On ``(R, n)`` arrays every elementwise operation costs
+``R * n`` whatever the number that act, so the ensemble engine gathers the entries that
+can change (:class:`Gathered`, a lazy copy of those entries of the state), runs the very
+submodel function on them and writes them back. The functions are elementwise, so every
+gathered entry gets exactly the bits the full arrays would give it; each ``*_active``
+function below names the entries outside which the submodel is an exact no-op (it adds or
+subtracts exact zeros, multiplies by exactly one, or writes the value already there), so
+leaving them out changes no bit.
+
+Parameters come along: an ``(R, 1)`` column is picked at each gathered entry's replicate
+(:class:`~adoption_model.batching._Picked`), an ``(R, 1)`` world value likewise
+(:func:`pick`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adoption_model.batching import Stacked, _Picked
+from adoption_model.state import STATE_FIELDS, NationState
+from adoption_model.submodels import decision, imf, mining, reserve
+from adoption_model.submodels.covariates import N_UNIONS
+from adoption_model.submodels.signal import Signals
+
+__all__ = [
+    "GatheredSteps",
+    "Gathered",
+    "buy_active",
+    "mine_active",
+    "pick",
+    "programme_active",
+    "review_active",
+    "sell_active",
+]
+
+
+class Gathered(NationState):
+    """The entries ``idx`` of a flattened ``(R * n,)`` state, gathered field by field on
+    first use; :meth:`scatter` writes every field used back (the state transitions and
+    the submodels run on it unchanged)."""
+
+    def __init__(self, flat: NationState, idx: np.ndarray) -> None:  # noqa: D107
+        object.__setattr__(self, "_src", flat)
+        object.__setattr__(self, "_idx", idx)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = getattr(self._src, name)[self._idx]
+        self.__dict__[name] = value
+        return value
+
+    def scatter(self) -> None:
+        """Write every field that was used back into the full state."""
+        src, idx = self._src, self._idx
+        for name, value in self.__dict__.items():
+            if not name.startswith("_"):
+                getattr(src, name)[idx] = value
+
+
+def pick(value: Any, rows: np.ndarray) -> Any:
+    """A world value or parameter at gathered entries: a plain value, or the ``(R, 1)``
+    column at each entry's replicate (``rows``)."""
+    return value[rows, 0] if np.ndim(value) else value
+
+
+def buy_active(st: NationState) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.reserve.buy` may change anything: reserve
+    holders, dated programmes, and stale targets or budgets it would reset to 0."""
+    return (
+        st.reserve
+        | (st.program_months_left > 0)
+        | (st.target_share != 0.0)
+        | (st.buy_usd_month != 0.0)
+    )
+
+
+def mine_active(st: NationState) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.mining.mine` may change anything: miners,
+    and loss counters it would reset to 0."""
+    return st.mining | (st.negative_months != 0)
+
+
+def sell_active(st: NationState) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.reserve.sell` may change anything: seized-
+    asset law sales, sale tranches, and miners without a reserve (they sell mined coins)."""
+    return st.seized_sale | st.selling | (st.mining & ~st.reserve & ~st.no_sell)
+
+
+def review_active(st: NationState, t: int) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.imf.review_programmes` may change anything
+    at step ``t``: programme countries that accumulated this month, reviews due, and
+    programmes reaching their end (every other line acts on those entries only)."""
+    accumulated = st.programme & ((st.bought + st.mined) > 0)
+    return accumulated | (st.imf_financing & ((st.imf_next_review == t) | (t >= st.imf_end)))
+
+
+def programme_active(st: NationState) -> np.ndarray:
+    """Where :func:`~adoption_model.submodels.imf.review_programmes` and
+    :func:`~adoption_model.submodels.imf.at_risk` may be non-trivial: a programme
+    (conditionality) or financing in force."""
+    return st.programme | st.imf_financing
+
+
+class GatheredSteps:
+    """The ensemble's steps that work on gathered entries (mixed into
+    :class:`~adoption_model.ensemble.Ensemble`, whose state, rule, draws and rows they
+    use): the logit where nations review, their commits, the acts, the IMF's pressure."""
+
+    n: int
+    state: NationState
+    rule: Any
+    world: Any
+    _draws: Any
+    _flat: NationState | None
+    _union_key: np.ndarray | None
+    _members: np.ndarray
+    _exposure_params: Stacked | None
+    _exposure_of: np.ndarray
+    exposure: np.ndarray
+
+    def _flat_state(self) -> NationState:
+        """``(R * n,)`` views of the state (valid until the rows are compacted)."""
+        if self._flat is None:
+            st = self.state
+            self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in STATE_FIELDS})
+        return self._flat
+
+    def _gather(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
+        """The entries ``mask`` selects: flat indices, their rows, the gathered state."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return None
+        return idx, idx // self.n, Gathered(self._flat_state(), idx)
+
+    def _cover_at(self, flat: np.ndarray) -> np.ndarray:
+        """:func:`decision.import_cover` at the flat entries ``flat``: each replicate's
+        unions pooled over all its members (bincount adds each bin in nation order, as a
+        single run's does), the entries' own cover elsewhere."""
+        st, fl = self.state, self._flat_state()
+        rows = st.union.shape[0]
+        if self._union_key is None or len(self._union_key) != st.union.size:
+            self._union_key = (st.union + N_UNIONS * np.arange(rows)[:, None]).reshape(-1)
+            self._members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
+        key, size, members = self._union_key, N_UNIONS * rows, self._members
+        km = key[members]  # the members' bins get the same additions in the same order
+        pooled_r = np.bincount(km, weights=fl.reserves_usd[members], minlength=size)
+        pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
+        pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
+        own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
+        return np.where(fl.union[flat] > 0, pooled, own)
+
+    def _exposure_at(self, sc: Stacked, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``), in a
+        flat array that is 0 elsewhere (logit_inputs reads it at those entries only)."""
+        fl, cfg = self._flat_state(), _Picked(sc, rows).imf
+        out = np.zeros(fl.programme.shape)
+        out[flat] = imf.exposure(
+            fl.credit_pct_quota[flat],
+            fl.programme[flat],
+            cfg.exposure_full_at_pct_quota,
+            cfg.programme_floor,
+        )
+        return out
+
+    def _at_risk_at(self, sc: Stacked, flat: np.ndarray, p_detect: np.ndarray) -> np.ndarray:
+        """:func:`imf.at_risk` at the flat entries ``flat``, in a flat array (0 where no
+        programme is in force, where the function gives exactly 0)."""
+        fl = self._flat_state()
+        out = np.zeros(fl.programme.shape)
+        where = flat[fl.programme[flat]]
+        if len(where):
+            rows, sub = where // self.n, Gathered(fl, where)
+            rm = _Picked(sc, rows).imf.review_months
+            out[where] = imf.at_risk(sub, pick(p_detect, rows), rm)
+        return out
+
+    def _exposure(self, sc: Stacked) -> np.ndarray:
+        """:func:`imf.exposure`, recomputed when programmes or the parameters changed."""
+        st, cfg = self.state, sc.imf
+        same = sc is self._exposure_params and self._exposure_of.shape == st.programme.shape
+        if not same or not np.array_equal(st.programme, self._exposure_of):
+            self.exposure = imf.exposure(
+                st.credit_pct_quota,
+                st.programme,
+                cfg.exposure_full_at_pct_quota,
+                cfg.programme_floor,
+            )
+            self._exposure_params, self._exposure_of = sc, st.programme.copy()
+        return self.exposure
+
+    def _at_risk(self, sc: Stacked, p_detect: np.ndarray) -> np.ndarray:
+        """:func:`imf.at_risk` of every nation: computed where a programme is in force,
+        0 elsewhere (where the function gives exactly 0)."""
+        st = self.state
+        out = np.zeros(st.programme.shape)
+        got = self._gather(st.programme)
+        if got is not None:
+            idx, rows, sub = got
+            cfg = _Picked(sc, rows).imf
+            out.reshape(-1)[idx] = imf.at_risk(sub, pick(p_detect, rows), cfg.review_months)
+        return out
+
+    def _acts(self, t: int, sc: Stacked, market: mining.Market, p_detect: np.ndarray) -> None:
+        """The acts of :meth:`AdoptionModel._act_vectorized`, in its order, each on the
+        entries it can change (:mod:`adoption_model.gather`)."""
+        st, w, n = self.state, self.world, self.n
+        got = self._gather(buy_active(st))  # 7.4 purchases toward the target
+        if got is not None:
+            idx, rows, sub = got
+            reserve.buy(sub, t, w.price[rows], _Picked(sc, rows).adoption)
+            sub.scatter()
+        got = self._gather(mine_active(st))  # 7.3 mining income and the stop rule
+        if got is not None:
+            idx, rows, sub = got
+            mk = mining.Market(pick(market.btc_per_th, rows), pick(market.revenue_mwh, rows))
+            stop_after = _Picked(sc, rows).mining.stop_after_months
+            mining.mine(sub, mk, w.efficiency_j_per_th[rows], stop_after)
+            sub.scatter()
+        got = self._gather(sell_active(st))  # 7.4 sales
+        if got is not None:
+            idx, rows, sub = got
+            reserve.sell(sub, w.price[rows], _Picked(sc, rows).selling.mined_share, t)
+            sub.scatter()
+        got = self._gather(review_active(st, t))  # 7.5 reviews, programmes ending
+        if got is not None:
+            idx, rows, sub = got
+            u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
+            imf.review_programmes(sub, u, pick(p_detect, rows), t, _Picked(sc, rows).imf)
+            sub.scatter()
+        # 7.5 new programmes: drawn on the full arrays (about half the nations are
+        # eligible), started on the nations that start one
+        new = imf.new_programme_draws(st, self.rule.u_imf, sc.imf)
+        got = self._gather(new)
+        if got is not None:
+            idx, rows, sub = got
+            imf.start_new_programmes(sub, np.ones(len(idx), dtype=bool), t, _Picked(sc, rows).imf)
+            sub.scatter()
+
+    def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
+        """The logit decision of :meth:`Logit.decide`, computed only where nations review.
+
+        A nation that does not review holds whatever its utilities; without an explanation
+        to keep, only the reviewing nations (``review_probability``, 1/12 by default) need
+        the logit. Their inputs are picked from the ``(R, n)`` state and go through the
+        same functions (elementwise, so the same bits); the rest hold. The nations that
+        act switch policy there too (:func:`decision.commit` on the gathered entries).
+        Returns whether any nation started mining.
+        """
+        st, rule = self.state, self.rule
+        r = sc.rule
+        reviewed = rule.u_review < r.review_probability
+        st.reviewed[...] = reviewed
+        st.peer[...] = peer
+        st.action[...] = decision.HOLD
+        at = np.nonzero(reviewed)
+        new_miners = False
+        if len(at[0]):
+            rows, n = at[0], self.n
+            flat = rows * n + at[1]  # picks by flat index: one gather per array
+            fl = self._flat_state()
+            picked = _Picked(sc, rows)
+            local = Signals(
+                adopted=sig.adopted,
+                adopted_f=sig.adopted_f,
+                n_adopted=sig.n_adopted,
+                new_prev=sig.new_prev,
+                t=sig.t,
+                price=sig.price[rows, 0],
+                world_share=sig.world_share[rows, 0],
+                momentum=sig.momentum[rows, 0],
+                revenue_mwh=sig.revenue_mwh[rows, 0],
+                p_detect=sig.p_detect[rows, 0],
+                imf_stance=sig.imf_stance[rows, 0],
+                exposure=self._exposure_at(sc, flat, rows),
+                imf_at_risk=self._at_risk_at(sc, flat, sig.p_detect),
+                fx_cover=self._cover_at(flat),
+            )
+            x = decision.logit_inputs(
+                fl, flat, peer.reshape(-1)[flat], local, picked.mining.allocation_share
+            )
+            pr = picked.rule
+            util = decision.logit_utilities(x, pr.coef)
+            avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
+            probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
+            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + at[1]]  # draws[:, 1]
+            choice = decision.choose(probs, u_choice)
+            acts = choice != decision.HOLD
+            if acts.any():
+                where = flat[acts]
+                fl.action[where] = choice[acts]
+                sub = Gathered(fl, where)
+                decision.commit(sub, choice[acts], t, _Picked(sc, where // n))
+                sub.scatter()
+                new_miners = bool((choice == decision.MINE).any())
+        return new_miners
