@@ -27,7 +27,7 @@ from adoption_model.experiments.batches import run_batch
 from adoption_model.runner import RunResult, run
 from adoption_model.scenario import load_scenario
 from adoption_model.submodels.rows import masked_row_sums
-from tests.golden.cases import GOLDEN_FILE, SEEDS, cases, digest_result
+from tests.golden.cases import GOLDEN_FILE, SEEDS, cases, digest_result, digest_run
 
 
 def assert_same(got: RunResult, ref: RunResult) -> None:
@@ -55,10 +55,15 @@ def check_ensemble(overrides: list[dict[str, Any]], seeds: list[int], name: Any 
 
 # ------------------------------------------------------------------ the golden cases
 GOLDEN = json.loads(GOLDEN_FILE.read_text())
+#: the stored digests are bit-exact for the numpy they were made with (.ci/lowest runs
+#: numpy 1.26, where a few diagnostics differ in the last bit; see .ci/lowest)
+GOLDEN_EXACT = int(np.__version__.split(".")[0]) >= 2
 
 
 def test_golden_cases_as_ensembles() -> None:
-    """Every golden case and seed, grouped by structure into ensembles, gives its digest.
+    """Every golden case and seed, grouped by structure into ensembles, gives its single
+    run's digest (computed here, so the test holds on every numpy the package allows; the
+    stored digests pin the single runs in tests/test_golden.py).
 
     The bundled real-world scenarios (different events, price paths, IMF stances and
     coefficients) share one ensemble; each classic-rule case is another.
@@ -72,7 +77,11 @@ def test_golden_cases_as_ensembles() -> None:
     for members in groups.values():
         results = Ensemble([m[1] for m in members], [m[2] for m in members]).run()
         for (cid, _, seed), res in zip(members, results, strict=True):
-            assert digest_result(res) == GOLDEN[f"{cid}@{seed}"], f"{cid}@{seed}"
+            name, over = cases()[cid]
+            single = digest_run(name, over, seed, "vectorized")
+            assert digest_result(res) == single, f"{cid}@{seed}"
+            if GOLDEN_EXACT:  # with the numpy the digests were made with: the stored ones
+                assert single == GOLDEN[f"{cid}@{seed}"], f"{cid}@{seed}"
 
 
 # ------------------------------------------------------------------ every rule, every graph

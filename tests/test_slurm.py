@@ -59,6 +59,12 @@ high = 1.0
 
 [store]
 chunk_runs = 2
+
+[run]
+# one chunk per ensemble batch: a shard's chunks land one by one, so a task cancelled
+# part-way has finished some and not others (in a batch of all its runs it would write
+# them all at once)
+batch_size = 2
 """
 
 
