@@ -321,8 +321,10 @@ class Ensemble(GatheredSteps):
                 w.imf_stance[:, None], sc.imf.detection_probability
             )
             sig.imf_stance = w.imf_stance[:, None]
-            if rule.explain:  # the full decision; else _decide_reviewed computes these
-                sig.exposure = self._exposure(sc)  # at the reviewing nations only
+            # the full decision reads these at every nation; without an explanation to
+            # keep, _decide_reviewed computes them at the reviewing nations only
+            if rule.explain:
+                sig.exposure = self._exposure(sc)
                 sig.imf_at_risk = self._at_risk(sc, sig.p_detect)
                 sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig

@@ -33,7 +33,6 @@ __all__ = [
     "buy_active",
     "mine_active",
     "pick",
-    "programme_active",
     "review_active",
     "sell_active",
 ]
@@ -98,13 +97,6 @@ def review_active(st: NationState, t: int) -> np.ndarray:
     programmes reaching their end (every other line acts on those entries only)."""
     accumulated = st.programme & ((st.bought + st.mined) > 0)
     return accumulated | (st.imf_financing & ((st.imf_next_review == t) | (t >= st.imf_end)))
-
-
-def programme_active(st: NationState) -> np.ndarray:
-    """Where :func:`~adoption_model.submodels.imf.review_programmes` and
-    :func:`~adoption_model.submodels.imf.at_risk` may be non-trivial: a programme
-    (conditionality) or financing in force."""
-    return st.programme | st.imf_financing
 
 
 class GatheredSteps:
