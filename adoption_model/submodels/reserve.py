@@ -121,15 +121,7 @@ def buy_one(nation: Any, t: int, price: float, ad: AdoptionConfig) -> None:
 def sell(st: NationState, price: float, mined_share: float, t: int) -> None:
     """Seized-asset law sales, sale tranches, and miners' sales of mined coins."""
     law = st.seized_sale.copy()  # every seized coin at once; the nation keeps the rest
-    coins = np.where(law, st.seized_btc, 0.0)
-    held = st.holdings > 0
-    st.cost_basis_usd -= st.cost_basis_usd * np.where(
-        held, coins / np.where(held, st.holdings, 1.0), 0.0
-    )
-    st.seized_btc -= coins
-    st.holdings -= coins
-    st.reserves_usd += coins * price
-    st.sold += coins
+    _sell_from(st, st.seized_btc, np.where(law, st.seized_btc, 0.0), price)
     st.seized_sale &= False
     st.leave_reserve(law & (st.holdings <= DUST_BTC), t)
     selling = st.selling
@@ -141,11 +133,18 @@ def sell(st: NationState, price: float, mined_share: float, t: int) -> None:
     # a miner without a reserve policy sells part of this month's mined coins
     seller = st.mining & ~st.reserve & ~st.selling & ~st.no_sell
     coins = np.where(seller, np.minimum(mined_share * st.mined, st.mined_btc), 0.0)
+    _sell_from(st, st.mined_btc, coins, price)
+
+
+def _sell_from(st: NationState, origin: np.ndarray, coins: np.ndarray, price: float) -> None:
+    """Sell ``coins`` BTC of one origin (``st.seized_btc`` or ``st.mined_btc``, changed in
+    place): the cost basis falls in proportion to the holdings sold, proceeds go to FX
+    reserves."""
     held = st.holdings > 0
     st.cost_basis_usd -= st.cost_basis_usd * np.where(
         held, coins / np.where(held, st.holdings, 1.0), 0.0
     )
-    st.mined_btc -= coins
+    origin -= coins
     st.holdings -= coins
     st.reserves_usd += coins * price
     st.sold += coins
