@@ -20,7 +20,7 @@ import tomllib
 from functools import cache
 from typing import Any
 
-from adoption_model.data import DATA_DIR
+from adoption_model.data import DATA_DIR, verify
 
 FIT_FILE = DATA_DIR / "market_fit.toml"
 
@@ -31,7 +31,7 @@ MWH_PER_TH_DAY_PER_J = 86_400 / 3.6e9
 @cache
 def load_fit() -> dict[str, Any]:
     """The shipped fit as a dict (read once)."""
-    with FIT_FILE.open("rb") as fh:
+    with verify(FIT_FILE).open("rb") as fh:
         return tomllib.load(fh)
 
 

@@ -264,3 +264,25 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     assert str(out / "report.html") in result.stdout
     for name in ("report.html", "report.md", "runs.parquet", "provenance.json", "outcomes.csv"):
         assert (out / name).stat().st_size > 0, name
+
+
+def test_saved_iamc_export_holds_the_fan_and_the_probabilities(small, tmp_path: Path) -> None:
+    """iamc.csv (IAMC template): each scenario's World median and percentiles at the last
+    month of each year, and each nation's adoption probability at the horizon."""
+    small.save(tmp_path)
+    iamc = pd.read_csv(tmp_path / "iamc.csv")
+    assert list(iamc.columns[:5]) == ["Model", "Scenario", "Region", "Variable", "Unit"]
+    world = iamc[iamc["Region"] == "World"].set_index(["Scenario", "Variable"])
+    fan = small.fan[small.fan["variable"] == "adoption_share"]
+    for label in ("baseline", "contagion_off"):
+        rows = fan[(fan["scenario"] == label) & (fan["date"] == "2026-12")].iloc[0]
+        share = "Sovereign Bitcoin|Adopters|Share of Nations"
+        assert world.loc[(label, share), "2026"] == pytest.approx(rows["q50"], rel=1e-12)
+        high = world.loc[(label, share + "|95.0th Percentile"), "2026"]
+        assert high == pytest.approx(rows["q95"], rel=1e-12)
+    regional = iamc[iamc["Region"] != "World"]
+    probs = small.adoption_probability
+    assert len(regional) == len(probs)  # one row per scenario and nation
+    got = regional.set_index(["Scenario", "Region"])["2027"]
+    want = probs.set_index(["scenario", "nation"])["p_adopted"]
+    assert got.sort_index().to_numpy() == pytest.approx(want.sort_index().to_numpy(), rel=1e-12)

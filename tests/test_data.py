@@ -292,6 +292,11 @@ def test_rebuild_is_byte_for_byte(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for name in BUILD.GENERATED_FILES:
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name
+    # its SHA256SUMS lists what it wrote, as the committed one does (which also lists the
+    # panel's and the fits' files, written by their own tools)
+    rebuilt = (tmp_path / "SHA256SUMS").read_text().splitlines()
+    committed = set((DATA_DIR / "SHA256SUMS").read_text().splitlines())
+    assert len(rebuilt) == len(BUILD.GENERATED_FILES) and set(rebuilt) <= committed
 
 
 def test_build_without_raw_data_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -335,8 +335,12 @@ def test_failed_runs_are_retried_on_request_keeping_the_others(tmp_path):
         ("land_borders.csv", lambda b: b[:700]),
         ("nations.csv", lambda b: b.replace(b"\nAFG,", b"\nZZZ,", 1)),
         ("nations.csv", lambda b: b.replace(b",17778500000,", b",1e308,", 1)),
+        # the fitted files the defaults come from are package data too
+        ("logit_fit.toml", lambda b: b.replace(b"a_peer = 1.9425", b"a_peer = 9.9425", 1)),
+        ("market_fit.toml", lambda b: b[:-40]),
+        ("imf_programmes.toml", lambda b: b + b"\n# edited\n"),
     ],
-    ids=["truncated-borders", "code-ZZZ", "value-1e308"],
+    ids=["truncated-borders", "code-ZZZ", "value-1e308", "logit-fit", "market-fit", "imf"],
 )
 def test_damaged_package_data_is_refused_naming_the_file(tmp_path, damage):
     name, edit = damage
@@ -362,7 +366,12 @@ def test_the_checksums_match_the_shipped_files_and_the_check_is_cached(tmp_path)
     listed = (DATA_DIR / CHECKSUMS).read_text().splitlines()
     names = {line.split("  ", 1)[1] for line in listed}
     assert {"nations.csv", "land_borders.csv", "blocs.csv", "centroid_distances_km.csv",
-            "nation_values.csv", "sources.toml"} <= names  # fmt: skip
+            "nation_values.csv", "sources.toml", "imf_programmes.toml", "logit_fit.toml",
+            "market_fit.toml", "posterior.parquet", "panel.parquet",
+            "panel_provenance.json"} <= names  # fmt: skip
+    shipped = {p.name for p in DATA_DIR.iterdir() if p.suffix in (".csv", ".toml", ".parquet",
+                                                                   ".json", ".md")}  # fmt: skip
+    assert shipped - {"README.md"} == names  # every data file is listed
     for name in names:
         verify(DATA_DIR / name)
     copy = tmp_path / "data"
@@ -377,3 +386,21 @@ def test_the_checksums_match_the_shipped_files_and_the_check_is_cached(tmp_path)
     (other / CHECKSUMS).unlink()
     with pytest.raises(InputError, match="SHA256SUMS: unreadable"):
         verify(other / "nations.csv")
+
+
+def test_update_checksums_sets_the_named_entries_and_keeps_the_others(tmp_path):
+    """Each tool that writes package data lists what it wrote, keeping the others' lines."""
+    from adoption_model.data import CHECKSUMS, DATA_DIR, update_checksums, verify
+
+    copy = tmp_path / "data"
+    shutil.copytree(DATA_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = (copy / CHECKSUMS).read_text().splitlines()
+    (copy / "market_fit.toml").write_text("# refitted\n", encoding="utf-8")
+    with pytest.raises(InputError, match="market_fit.toml: damaged"):
+        verify(copy / "market_fit.toml")
+    update_checksums(copy, ["market_fit.toml"])
+    verify(copy / "market_fit.toml")
+    after = (copy / CHECKSUMS).read_text().splitlines()
+    changed = [b for b, a in zip(before, after, strict=True) if a != b]
+    assert len(after) == len(before) and [c.split("  ")[1] for c in changed] == ["market_fit.toml"]
+    assert after == sorted(after, key=lambda line: line.split("  ")[1])

@@ -46,6 +46,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
+from adoption_model.data import update_checksums  # noqa: E402
 from adoption_model.errors import InputError  # noqa: E402
 from adoption_model.network import real_network  # noqa: E402
 from adoption_model.scenario import Scenario  # noqa: E402
@@ -817,6 +818,7 @@ def build(source: Path, out: Path) -> dict[str, Any]:
     prov = provenance(source, panel, ev, holdings, used_snapshots, n, t, sc)
     text = json.dumps(prov, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     (out / "panel_provenance.json").write_text(text, encoding="utf-8")
+    update_checksums(out, ["panel.parquet", "panel_provenance.json"])  # checked on load
     return prov
 
 

@@ -591,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
         f"# {ATTRIBUTION}\n"
     )
     (args.out / "market_fit.toml").write_text(header + tomli_w.dumps(data), encoding="utf-8")
+    from adoption_model.data import update_checksums
+
+    update_checksums(args.out, ["market_fit.toml"])  # package data, checked on load
     if args.figure:
         figure(price, mining, df, Path(args.figure))
     pr, mn = data["price"], data["mining"]

@@ -38,7 +38,11 @@ PANEL_PROVENANCE = DATA_DIR / "panel_provenance.json"
 
 def load_panel(path: Path | str | None = None) -> pd.DataFrame:
     """Read the panel (default: the shipped one), sorted by nation then month."""
-    path = Path(path) if path is not None else PANEL_PARQUET
+    if path is None:
+        from adoption_model.data import verify
+
+        path = verify(PANEL_PARQUET)  # the package's own panel: checked, as all data
+    path = Path(path)
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
@@ -51,7 +55,10 @@ def load_panel(path: Path | str | None = None) -> pd.DataFrame:
 
 def load_provenance(path: Path | str | None = None) -> dict[str, Any]:
     """The panel's provenance record (see ``tools/build_panel.py``)."""
-    path = Path(path) if path is not None else PANEL_PROVENANCE
+    if path is None:
+        from adoption_model.data import verify
+
+        path = verify(PANEL_PROVENANCE)
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -226,6 +226,9 @@ def ship(table: pd.DataFrame, sample: np.ndarray, meta: dict[str, Any]) -> list[
     text = LOGIT_FIT.read_text(encoding="utf-8")
     head = "".join(line for line in text.splitlines(True) if line.startswith("#"))
     atomic_text(LOGIT_FIT, head + tomli_w.dumps(doc))
+    from adoption_model.data import update_checksums
+
+    update_checksums(DATA_DIR, [post_path.name, LOGIT_FIT.name])  # package data, checked on load
     baseline = sync_baseline(doc["estimate"])
     return [post_path, LOGIT_FIT, *([baseline] if baseline else [])]
 

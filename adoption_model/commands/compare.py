@@ -3,9 +3,9 @@
 ``adoption-model compare baseline us_reserve_expansion imf_hard_line`` runs each scenario
 ``--replications`` times with the same replicate seeds (common random numbers) on the
 experiments runner (``--backend serial|processes|dask``), prints the outcome table and writes
-the tables (CSV and Parquet), ``runs.parquet``, ``provenance.json``, ``report.html`` and
-``report.md`` into ``--out``; the runner's store is ``--out``/store, so the same command
-run again after an interruption resumes.
+the tables (CSV and Parquet), ``runs.parquet``, ``provenance.json``, ``report.html``,
+``report.md`` and ``iamc.csv`` (IAMC template) into ``--out``; the runner's store is
+``--out``/store, so the same command run again after an interruption resumes.
 """
 
 from __future__ import annotations

@@ -176,9 +176,19 @@ class Comparison:
             _write_text(Path(path), text)
         return text
 
+    def to_iamc(self) -> pd.DataFrame:
+        """The results as an IAMC long frame (``model, scenario, region, variable, unit,
+        year, value``; pyam reads it): each scenario's World trajectories (median, 5th and
+        95th percentiles) and each nation's adoption probability by the horizon
+        (:func:`adoption_model.discovery.iamc.comparison_to_iamc`)."""
+        from adoption_model.discovery.iamc import comparison_to_iamc
+
+        return comparison_to_iamc(self.fan, self.adoption_probability)
+
     def save(self, directory: str | Path) -> Path:
         """Write every table (CSV and Parquet), ``runs.parquet``/``runs.csv``,
-        ``provenance.json``, ``report.html`` and ``report.md`` into ``directory``.
+        ``provenance.json``, ``report.html``, ``report.md`` and ``iamc.csv`` (the results
+        in the IAMC template, :meth:`to_iamc`) into ``directory``.
 
         The files are written into a temporary directory beside ``directory`` that then
         takes its place (:func:`~adoption_model.fileio.atomic_dir`): a failure, a full disk
@@ -193,7 +203,7 @@ class Comparison:
         meta = self.parquet_provenance()
         names = ("runs", *self.TABLES)
         owned = [f"{n}.{e}" for n in names for e in ("parquet", "csv")]
-        owned += ["provenance.json", "report.md", "report.html"]
+        owned += ["provenance.json", "report.md", "report.html", "iamc.csv"]
         fix = "free some space or choose another --out; the previous report is unchanged"
         with atomic_dir(directory, owned, fix=fix) as out:
             for name in names:
@@ -204,6 +214,11 @@ class Comparison:
             (out / "provenance.json").write_text(provenance, encoding="utf-8")
             (out / "report.md").write_text(md, encoding="utf-8")
             (out / "report.html").write_text(html, encoding="utf-8")
+            iamc = self.to_iamc()
+            if len(iamc):
+                from adoption_model.discovery.iamc import export_iamc
+
+                export_iamc(iamc, out / "iamc.csv")
         return Path(directory)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ _FIX = "reinstall adoption-model, or in a checkout rebuild with python tools/bui
 __all__ = [
     "CHECKSUMS",
     "DATA_DIR",
+    "update_checksums",
     "imf_programme_defaults",
     "load_blocs",
     "load_borders",
@@ -78,6 +80,24 @@ def _verify_cached(path: str, size: int, mtime_ns: int) -> None:
         raise InputError(
             f"{file}: damaged (its SHA-256 differs from {CHECKSUMS}, {size:,} bytes); {_FIX}"
         )
+
+
+def update_checksums(directory: str | Path, names: Iterable[str]) -> None:
+    """Set the ``SHA256SUMS`` entries of the files ``names`` in ``directory`` to their
+    current SHA-256, keeping the other entries (each tool that writes package data lists
+    what it wrote: the data build, the panel build, the market fit, ``calibrate --ship``).
+    Written atomically, sorted by name, in ``sha256sum`` format."""
+    from adoption_model.fileio import atomic_text, sha256_file
+
+    directory = Path(directory)
+    path = directory / CHECKSUMS
+    sums = dict(_checksums(str(path))) if path.exists() else {}
+    _checksums.cache_clear()
+    for name in names:
+        sums[name] = sha256_file(directory / name)[0]
+    atomic_text(path, "".join(f"{sums[k]}  {k}\n" for k in sorted(sums)))
+    _checksums.cache_clear()
+    _verify_cached.cache_clear()
 
 
 @functools.lru_cache(maxsize=4)
@@ -157,7 +177,7 @@ def imf_programme_defaults() -> dict[str, Any]:
     >>> 0 < d["rate_per_year"] < 1, d["review_months"]
     (True, 6)
     """
-    with (DATA_DIR / "imf_programmes.toml").open("rb") as fh:
+    with verify(DATA_DIR / "imf_programmes.toml").open("rb") as fh:
         return dict(tomllib.load(fh)["new_programmes"])
 
 
@@ -221,7 +241,7 @@ def _panel_columns() -> pd.DataFrame:
     if "panel" not in _PANEL_CACHE:
         from adoption_model.errors import InputError
 
-        path = DATA_DIR / "panel.parquet"
+        path = verify(DATA_DIR / "panel.parquet")
         try:
             _PANEL_CACHE["panel"] = pd.read_parquet(path, columns=list(PANEL_STATE_COLUMNS))
         except (OSError, ValueError) as exc:
@@ -253,7 +273,7 @@ def logit_fit() -> dict[str, dict[str, object]]:
         from adoption_model.errors import InputError
 
         try:
-            data = tomllib.loads(LOGIT_FIT.read_text(encoding="utf-8"))
+            data = tomllib.loads(verify(LOGIT_FIT).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise InputError(f"{LOGIT_FIT}: unreadable ({exc}); reinstall adoption-model") from None
         data.setdefault("estimate", dict(data["handset"]))

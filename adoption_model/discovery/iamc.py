@@ -202,3 +202,30 @@ def steps_to_iamc(
     frame = steps.groupby(keys, sort=False)[cols].mean().reset_index()
     return to_iamc(frame, {c: MODEL_VARIABLES[c] for c in cols}, scenario=scenario,
                    time="date", how=how)  # fmt: skip
+
+
+#: Quantile columns of a comparison's fan table -> IAMC variable suffix (the AR6
+#: scenario database's naming; the median is the plain variable).
+FAN_QUANTILES = {"q50": "", "q05": "|5.0th Percentile", "q95": "|95.0th Percentile"}
+
+
+def comparison_to_iamc(fan: pd.DataFrame, adoption: pd.DataFrame) -> pd.DataFrame:
+    """A comparison's results as IAMC rows: each scenario's World trajectories from its
+    fan table (the median, 5th and 95th percentiles over replicates, the last month of
+    each year) and each nation's probability of having adopted by the horizon (region =
+    ISO3, the horizon's year)."""
+    parts = []
+    for variable, rows in fan.groupby("variable", sort=False):
+        if variable not in MODEL_VARIABLES:
+            continue
+        name, unit = MODEL_VARIABLES[str(variable)]
+        mapping = {q: (name + suffix, unit) for q, suffix in FAN_QUANTILES.items()}
+        parts.append(to_iamc(rows, mapping, scenario="scenario", time="date"))
+    if len(adoption) and len(fan):
+        last = fan.groupby("scenario")["date"].max()
+        table = adoption.assign(date=adoption["scenario"].map(last))
+        variables = {"p_adopted": ("Sovereign Bitcoin|Adoption Probability", "1")}
+        parts.append(to_iamc(table, variables, scenario="scenario", region="nation", time="date"))
+    if not parts:
+        return pd.DataFrame(columns=IAMC_COLUMNS)
+    return pd.concat(parts, ignore_index=True)

@@ -46,6 +46,10 @@ def posterior_path(spec: str | Path | None) -> Path | None:
 def load_sample(path: str) -> pd.DataFrame:
     """The coefficient columns of a posterior sample (one row per draw)."""
     names = list(LogitCoefficients.model_fields)
+    if Path(path) == SHIPPED_POSTERIOR:  # the package's own sample: checked, as all data
+        from adoption_model.data import verify
+
+        verify(SHIPPED_POSTERIOR)
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
