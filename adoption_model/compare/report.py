@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +21,11 @@ from matplotlib.figure import Figure
 
 from adoption_model import __version__
 from adoption_model.world import month_index
+from adoption_model.worldmap import finish_map, world_geometry
 
 if TYPE_CHECKING:
     from adoption_model.compare.core import Comparison
 
-GEO_FILE = Path(__file__).resolve().parent.parent / "geo" / "naturalearth_110m.json"
 
 COLOURS = (
     "#4c72b0",
@@ -194,16 +192,6 @@ def fan_chart(c: Comparison, variable: str, ylabel: str, scale: float = 1.0) -> 
     return _png(fig)
 
 
-@lru_cache(maxsize=1)
-def world_geometry() -> dict[str, list[np.ndarray]]:
-    """ISO3 -> list of exterior rings (lon, lat arrays) from the shipped Natural Earth file."""
-    doc = json.loads(GEO_FILE.read_text(encoding="utf-8"))
-    return {
-        code: [np.asarray(r, dtype=float) for r in item["rings"]]
-        for code, item in doc["countries"].items()
-    }
-
-
 def world_map(probabilities: pd.DataFrame, table: pd.DataFrame, title: str) -> str:
     """A choropleth of each nation's probability of having adopted by the horizon.
 
@@ -211,7 +199,6 @@ def world_map(probabilities: pd.DataFrame, table: pd.DataFrame, title: str) -> s
     polygons of territories outside the model (Antarctica, Greenland...) are light grey.
     """
     from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import Normalize
 
@@ -242,17 +229,7 @@ def world_map(probabilities: pd.DataFrame, table: pd.DataFrame, title: str) -> s
             linewidths=0.4,
             zorder=3,
         )
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-58, 84)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.set_title(title, fontsize=11)
-    sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
-    cb.set_label("share of replicates adopted", fontsize=8)
+    finish_map(fig, ax, title, norm, cmap, "share of replicates adopted")
     return _png(fig)
 
 

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,9 @@ from matplotlib.figure import Figure
 from adoption_model import __version__
 from adoption_model.errors import InputError
 from adoption_model.fileio import atomic_text, atomic_write, make_output_dir
+from adoption_model.worldmap import finish_map, world_geometry
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-GEO_FILE = Path(__file__).resolve().parent.parent / "geo" / "naturalearth_110m.json"
 
 
 def environment() -> Any:
@@ -148,16 +147,6 @@ def write_report(
 
 
 # ---------------------------------------------------------------------------- world map
-@lru_cache(maxsize=1)
-def world_geometry() -> dict[str, list[np.ndarray]]:
-    """ISO3 -> exterior rings (lon, lat) of the Natural Earth 1:110m countries."""
-    data = json.loads(GEO_FILE.read_text(encoding="utf-8"))
-    return {
-        code: [np.asarray(r, dtype=float) for r in c["rings"]]
-        for code, c in data["countries"].items()
-    }
-
-
 def world_map(
     values: pd.Series,
     centroids: pd.DataFrame,
@@ -173,7 +162,6 @@ def world_map(
     get a thick outline (the greedy picks).
     """
     from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import Normalize
 
@@ -202,14 +190,5 @@ def world_map(
             norm=norm, s=18, edgecolors=["#d62728" if c in marked else "#333"
                                          for c in small["iso3"]], linewidths=0.5, zorder=3,
         )  # fmt: skip
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-58, 84)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.set_title(title, fontsize=11)
-    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
-    cb.set_label(label, fontsize=8)
+    finish_map(fig, ax, title, norm, cmap, label)
     return fig
