@@ -112,6 +112,15 @@ def _fail_arith(model: Any, exc: BaseException) -> None:
     ) from None
 
 
+def check_batch_size(size: int | None, flag: str = "--batch-size") -> int | None:
+    """Refuse a batch size below 1 with one line (None: chosen automatically)."""
+    if size is None:
+        return None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InputError(f"{flag} {size}: give at least 1 (1 runs every run alone)")
+    return size
+
+
 def check_seed(seed: int | None, flag: str = "--seed") -> int | None:
     """Refuse a negative or oversized seed with one line (numpy needs 0 <= seed)."""
     if seed is None:
