@@ -72,11 +72,15 @@ def check_finite(model: Any) -> None:
     _fail(model, "btc_price", "left the floating-point range")  # finite parts, infinite sum
 
 
-def _fail(model: Any, name: str, what: str) -> None:
+def _when(model: Any) -> str:
+    """``step N (YYYY-MM)`` of the model's current step, for the guard's messages."""
     step = int(getattr(model, "steps", 0))
-    date = getattr(getattr(model, "world", None), "date", "?")
+    return f"step {step} ({getattr(getattr(model, 'world', None), 'date', '?')})"
+
+
+def _fail(model: Any, name: str, what: str) -> None:
     raise InputError(
-        f"step {step} ({date}): {name} {what}; the parameters that drive it "
+        f"{_when(model)}: {name} {what}; the parameters that drive it "
         f"({DRIVERS.get(name, 'see docs/ODD.md')}) are too extreme for this run; "
         "lower them or the number of steps"
     )
@@ -103,10 +107,8 @@ def checked_step(step: Callable[[Any], None]) -> Callable[[Any], None]:
 
 
 def _fail_arith(model: Any, exc: BaseException) -> None:
-    step = int(getattr(model, "steps", 0))
-    date = getattr(getattr(model, "world", None), "date", "?")
     raise InputError(
-        f"step {step} ({date}): arithmetic {type(exc).__name__} ({exc}); the price or mining "
+        f"{_when(model)}: arithmetic {type(exc).__name__} ({exc}); the price or mining "
         f"parameters ({DRIVERS['btc_price']}; {DRIVERS['network_hashrate_ehs']}) are too extreme "
         "for this run; lower them or the number of steps"
     ) from None
