@@ -557,8 +557,7 @@ def run_ensemble(
     if overrides is None or isinstance(overrides, dict):
         overrides = [overrides] * len(seeds)
     loaded = [load_scenario(sc, ov) for sc, ov in zip(scenarios, overrides, strict=True)]
-    if batch_size is not None and batch_size < 1:
-        raise InputError(f"batch_size {batch_size}: give at least 1 (1 runs every run alone)")
+    guards.check_batch_size(batch_size, "batch_size")
     out: list[RunResult] = []
     i = 0
     while i < len(loaded):

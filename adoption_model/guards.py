@@ -72,11 +72,15 @@ def check_finite(model: Any) -> None:
     _fail(model, "btc_price", "left the floating-point range")  # finite parts, infinite sum
 
 
-def _fail(model: Any, name: str, what: str) -> None:
+def _when(model: Any) -> str:
+    """``step N (YYYY-MM)`` of the model's current step, for the guard's messages."""
     step = int(getattr(model, "steps", 0))
-    date = getattr(getattr(model, "world", None), "date", "?")
+    return f"step {step} ({getattr(getattr(model, 'world', None), 'date', '?')})"
+
+
+def _fail(model: Any, name: str, what: str) -> None:
     raise InputError(
-        f"step {step} ({date}): {name} {what}; the parameters that drive it "
+        f"{_when(model)}: {name} {what}; the parameters that drive it "
         f"({DRIVERS.get(name, 'see docs/ODD.md')}) are too extreme for this run; "
         "lower them or the number of steps"
     )
@@ -103,13 +107,20 @@ def checked_step(step: Callable[[Any], None]) -> Callable[[Any], None]:
 
 
 def _fail_arith(model: Any, exc: BaseException) -> None:
-    step = int(getattr(model, "steps", 0))
-    date = getattr(getattr(model, "world", None), "date", "?")
     raise InputError(
-        f"step {step} ({date}): arithmetic {type(exc).__name__} ({exc}); the price or mining "
+        f"{_when(model)}: arithmetic {type(exc).__name__} ({exc}); the price or mining "
         f"parameters ({DRIVERS['btc_price']}; {DRIVERS['network_hashrate_ehs']}) are too extreme "
         "for this run; lower them or the number of steps"
     ) from None
+
+
+def check_batch_size(size: int | None, flag: str = "--batch-size") -> int | None:
+    """Refuse a batch size below 1 with one line (None: chosen automatically)."""
+    if size is None:
+        return None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InputError(f"{flag} {size}: give at least 1 (1 runs every run alone)")
+    return size
 
 
 def check_seed(seed: int | None, flag: str = "--seed") -> int | None:

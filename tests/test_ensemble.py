@@ -456,3 +456,24 @@ def test_calibration_simulations_run_as_ensembles() -> None:
         acts = nf.loc[nf["step"] >= 1, "action"].astype(str)
         per_run.append(int(acts.isin(["adopt", "mine"]).sum()) * 12 / 6)
     assert rate["starts_per_year"] == pytest.approx(float(np.mean(per_run)), abs=0)
+
+
+def test_bad_batch_size_is_one_line_and_writes_nothing(tmp_path, capsys) -> None:
+    from adoption_model.cli import main
+    from adoption_model.ensemble import run_ensemble
+    from adoption_model.experiments import run_experiment
+
+    exp = _sweep_experiment({"chunk_runs": 4})
+    with pytest.raises(InputError, match="--batch-size 0: give at least 1"):
+        run_experiment(exp, tmp_path / "out", progress=False, batch_size=0)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError, match="batch_size -3: give at least 1"):
+        run_ensemble(None, [1, 2], batch_size=-3)
+    for argv in (
+        ["compare", "baseline", "imf_hard_line", "--batch-size", "0"],
+        ["sweep", "lever_factorial", "--batch-size", "0", "--out", str(tmp_path / "s")],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "--batch-size 0: give at least 1" in err
+    assert not (tmp_path / "s").exists()

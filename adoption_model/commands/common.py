@@ -16,6 +16,24 @@ def add_verbosity(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_batch_size(parser: argparse.ArgumentParser, default: str) -> None:
+    """Add ``--batch-size N`` (runs per ensemble batch); ``default`` says what it is unset."""
+    parser.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help=f"runs per ensemble batch (default: {default}; 1: every run alone); the results "
+        "do not depend on it",
+    )  # fmt: skip
+
+
+def add_posterior(parser: argparse.ArgumentParser, each: str) -> None:
+    """Add ``--posterior [PARQUET]``: each ``each`` draws its coefficients from a sample."""
+    parser.add_argument(
+        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
+        help=f"draw each {each}'s coefficients from the posterior sample (default: the "
+        "shipped one), so intervals show parameter uncertainty as well as noise",
+    )  # fmt: skip
+
+
 def verbosity(args: argparse.Namespace) -> int:
     """-1 quiet, 0 normal, 1 verbose; verbose also shows Dask's scheduler log."""
     level = -1 if getattr(args, "quiet", False) else int(bool(getattr(args, "verbose", False)))

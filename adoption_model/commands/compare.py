@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from adoption_model import budget
-from adoption_model.commands.common import add_verbosity, verbosity
+from adoption_model.commands.common import add_batch_size, add_posterior, add_verbosity, verbosity
 from adoption_model.errors import InputError
 from adoption_model.fileio import check_output_dir
-from adoption_model.guards import check_seed
+from adoption_model.guards import check_batch_size, check_seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,17 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler (dask backend)"
     )
-    p.add_argument(
-        "--batch-size", type=int, default=None, metavar="N",
-        help="runs per ensemble batch (default: from the scenarios' size and memory; 1: "
-        "every run alone); the numbers do not depend on it",
-    )  # fmt: skip
+    add_batch_size(p, "from the scenarios' size and memory")
     add_verbosity(p)
-    p.add_argument(
-        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
-        help="draw each replicate's coefficients from the posterior sample (default: the "
-        "shipped one), so intervals show parameter uncertainty as well as noise",
-    )  # fmt: skip
+    add_posterior(p, "replicate")
     p.add_argument(
         "--out", type=Path, default=None, help="output directory (default: compare-<names>)"
     )
@@ -100,8 +92,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise InputError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     if args.scheduler and args.backend not in (None, "dask"):
         raise InputError("--scheduler needs --backend dask")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
+    check_batch_size(args.batch_size)
     if args.scheduler:
         from adoption_model.commands.sweep import check_scheduler
 

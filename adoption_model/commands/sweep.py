@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from adoption_model import budget
-from adoption_model.commands.common import add_verbosity, verbosity
+from adoption_model.commands.common import add_batch_size, add_posterior, add_verbosity, verbosity
 from adoption_model.errors import InputError, RunsFailed
 from adoption_model.fileio import check_inside, check_output_dir, check_path
-from adoption_model.guards import check_seed
+from adoption_model.guards import check_batch_size, check_seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,11 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "for sbatch --array; 'slurm' reads I and N from SLURM_ARRAY_TASK_ID/_MIN/_COUNT. A final "
         "sweep without --shard runs any missing chunk and writes runs.parquet",
     )
-    sweep.add_argument(
-        "--batch-size", type=int, default=None, metavar="N",
-        help="runs per ensemble batch (default: [run] batch_size, else from the scenario's "
-        "size and memory; 1: every run alone); results do not depend on it",
-    )  # fmt: skip
+    add_batch_size(sweep, "[run] batch_size, else from the scenario's size and memory")
     add_verbosity(sweep)
     sweep.add_argument(
         "--retry-failed", action="store_true",
@@ -75,11 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--wait", action="store_true",
         help="wait for another sweep writing the same --out instead of refusing",
     )  # fmt: skip
-    sweep.add_argument(
-        "--posterior", nargs="?", const="shipped", default=None, metavar="PARQUET",
-        help="draw each run's coefficients from the posterior sample (default: the shipped "
-        "one): parameter uncertainty as well as noise",
-    )  # fmt: skip
+    add_posterior(sweep, "run")
     sweep.add_argument(
         "--dry-run",
         action="store_true",
@@ -147,8 +139,7 @@ def _sweep(args: argparse.Namespace) -> int:
         check_scheduler(args.scheduler, args.backend)
     workers = args.workers or os.cpu_count() or 1
     estimate = sweep_estimate(exp)
-    if args.batch_size is not None and args.batch_size < 1:
-        raise InputError(f"--batch-size {args.batch_size}: give at least 1 (1: every run alone)")
+    check_batch_size(args.batch_size)
     if args.dry_run:
         print(
             f"{exp.name}: {exp.design.kind} design, {exp.design_size():,} points x "

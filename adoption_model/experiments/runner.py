@@ -64,7 +64,7 @@ from adoption_model.experiments.design import run_table
 from adoption_model.experiments.outcomes import evaluate_outcomes
 from adoption_model.experiments.spec import Experiment, load_experiment
 from adoption_model.experiments.store import ResultStore
-from adoption_model.guards import die_with_parent
+from adoption_model.guards import check_batch_size, die_with_parent
 
 BACKENDS = ("serial", "processes", "dask", "slurm")
 MAX_ATTEMPTS = 3
@@ -421,6 +421,7 @@ def run_experiment(
         ``runs.parquet``: one row per run, sorted by ``run_id``.
     """
     exp = load_experiment(experiment)
+    check_batch_size(batch_size)  # before anything is written
     if backend not in BACKENDS:
         raise InputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
     if scheduler and backend != "dask":
@@ -501,8 +502,6 @@ def _sweep(
 
     if batch_size is None:
         batch_size = exp.run.batch_size
-    if batch_size is not None and int(batch_size) < 1:
-        raise InputError(f"--batch-size {batch_size}: give at least 1 (1 runs every run alone)")
     spread = total_todo if backend == "serial" else math.ceil(total_todo / (2 * workers))
     units = batches(tasks(), batch_size, max(1, spread))
 

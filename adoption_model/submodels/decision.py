@@ -379,6 +379,12 @@ class Rule:
         self.probs = np.zeros(shape + (4,))
         self.probs[..., 0] = 1.0
 
+    def _chose(self, st: NationState, sel: Sel, peer: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """Keep the signal and the choice of nations ``sel`` (explanations, nation frame)."""
+        st.peer[sel] = peer
+        st.action[sel] = action
+        return action
+
     def setup(self, st: NationState, cfg: RuleConfig, rng: np.random.Generator) -> None:
         """Draw what the rule needs before step 1 (the threshold rule's thresholds)."""
 
@@ -436,9 +442,7 @@ class Logit(Rule):
             self.util[sel] = util
             self.probs[sel] = probs
         st.reviewed[sel] = reviewed
-        st.peer[sel] = peer
-        st.action[sel] = action
-        return action
+        return self._chose(st, sel, peer, action)
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
         return np.zeros(np.shape(n_adopted), dtype=bool) if np.ndim(n_adopted) else False
@@ -457,9 +461,7 @@ class Threshold(Rule):
 
     def decide(self, sc, st, sel, peer, sig, counts=None):
         action = threshold_decide(peer, st.threshold[sel], sig.adopted[sel])
-        st.peer[sel] = peer
-        st.action[sel] = action
-        return action
+        return self._chose(st, sel, peer, action)
 
     def stops(self, any_new: bool, n_adopted: int) -> bool:
         return np.logical_not(any_new) | np.equal(n_adopted, self.n)
@@ -479,9 +481,7 @@ class Bass(Rule):
     def decide(self, sc, st, sel, peer, sig, counts=None):
         r = sc.rule
         action = bass_decide(peer, r.p, r.q, sig.adopted[sel], self.u_choice[sel])
-        st.peer[sel] = peer
-        st.action[sel] = action
-        return action
+        return self._chose(st, sel, peer, action)
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, np.minimum(cfg.p + cfg.q * st.peer, 1.0))
@@ -506,12 +506,9 @@ class Cascade(Rule):
     def decide(self, sc, st, sel, peer, sig, counts=None):
         self.counts[sel] = counts
         action = cascade_decide(counts, sc.rule.transmission, sig.adopted[sel], self.u_choice[sel])
-        st.peer[sel] = peer
-        st.action[sel] = action
-        return action
+        return self._chose(st, sel, peer, action)
 
-    def stops(self, any_new: bool, n_adopted: int) -> bool:
-        return np.logical_not(any_new) | np.equal(n_adopted, self.n)
+    stops = Threshold.stops  # nothing new, or everybody: nothing can change any more
 
     def adopt_probability(self, cfg, st, before):
         return np.where(before, 0.0, cascade_probability(self.counts, cfg.transmission))

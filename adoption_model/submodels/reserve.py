@@ -153,14 +153,7 @@ def _sell_from(st: NationState, origin: np.ndarray, coins: np.ndarray, price: fl
 def sell_one(nation: Any, price: float, mined_share: float, t: int) -> None:
     """Scalar reference of :func:`sell` for one ``Nation`` agent."""
     if nation.seized_sale:
-        coins = nation.seized_btc
-        held = nation.holdings
-        share = coins / held if held > 0 else 0.0
-        nation.cost_basis_usd = nation.cost_basis_usd - nation.cost_basis_usd * share
-        nation.seized_btc = nation.seized_btc - coins
-        nation.holdings = nation.holdings - coins
-        nation.reserves_usd = nation.reserves_usd + coins * price
-        nation.sold = nation.sold + coins
+        _sell_from_one(nation, "seized_btc", nation.seized_btc, price)
         nation.seized_sale = False
         if nation.holdings <= DUST_BTC:
             nation.leave_reserve(t)
@@ -180,10 +173,15 @@ def sell_one(nation: Any, price: float, mined_share: float, t: int) -> None:
             nation.end_sale()
     seller = nation.mining and not nation.reserve and not nation.selling and not nation.no_sell
     coins = min(mined_share * nation.mined, nation.mined_btc) if seller else 0.0
+    _sell_from_one(nation, "mined_btc", coins, price)
+
+
+def _sell_from_one(nation: Any, origin: str, coins: float, price: float) -> None:
+    """Scalar reference of :func:`_sell_from`: ``coins`` BTC of ``nation.<origin>`` sold."""
     held = nation.holdings
     share = coins / held if held > 0 else 0.0
     nation.cost_basis_usd = nation.cost_basis_usd - nation.cost_basis_usd * share
-    nation.mined_btc = nation.mined_btc - coins
+    setattr(nation, origin, getattr(nation, origin) - coins)
     nation.holdings = nation.holdings - coins
     nation.reserves_usd = nation.reserves_usd + coins * price
     nation.sold = nation.sold + coins
