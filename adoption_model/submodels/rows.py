@@ -44,16 +44,19 @@ def _by_count(values: np.ndarray, counts: np.ndarray, starts: np.ndarray, rows: 
 
 def _pairwise_small(values: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """numpy's pairwise sum of each row's ``counts[r] <= 128`` values, vectorised."""
-    rows = len(counts)
-    width = max(16, int(-(-counts.max() // 8) * 8) + 8)
+    rows, most = len(counts), int(counts.max())
+    width = max(16, -(-most // 8) * 8 + 8)
     padded = np.zeros((rows, width))
     owner = np.repeat(np.arange(rows), counts)
     col = np.arange(len(values)) - starts[owner]
     padded[owner, col] = values
-    # fewer than 8 values: res = 0.0, then each value in turn
+    # fewer than 8 values: res = 0.0, then each value in turn (the padding adds +0.0 to
+    # non-negative sums: no change, so the loop stops at the longest row)
     seq = np.zeros(rows)
-    for j in range(8):
+    for j in range(min(most, 8)):
         seq += padded[:, j]
+    if most < 8:
+        return seq
     # 8..128 values: 8 interleaved partial sums over the first k - k % 8 values ...
     main = counts - counts % 8
     cols = np.arange(width)
@@ -79,19 +82,30 @@ def masked_row_sums(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
     ``x`` is ``(R, n)`` or ``(n,)`` (the same values for every row); ``mask`` is ``(R, n)``.
     """
-    rows = mask.shape[0]
-    out = np.zeros(rows)
     counts = np.count_nonzero(mask, axis=-1)
     if not counts.any():
+        return np.zeros(mask.shape[0])
+    # row-major: row 0's picks, then row 1's
+    return picked_row_sums(np.broadcast_to(x, mask.shape)[mask], counts)
+
+
+def picked_row_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """:func:`masked_row_sums` of values already picked: ``values`` holds row 0's
+    ``counts[0]`` values, then row 1's, and so on (as ``x[mask]`` orders them).
+
+    For callers that compute the summed values at the selected entries only.
+    """
+    rows = len(counts)
+    out = np.zeros(rows)
+    if not len(values):
         return out
-    values = np.broadcast_to(x, mask.shape)[mask]  # row-major: row 0's picks, then row 1's
     starts = np.cumsum(counts) - counts
     small = counts <= _BLOCK
     if _EMULATE and small.any() and not np.signbit(values).any():
         if small.all():
             return _pairwise_small(values, counts, starts)
         some = np.where(small, counts, 0)
-        picked = np.broadcast_to(x, mask.shape)[mask & small[:, None]]
+        picked = values[np.repeat(small, counts)]
         out = np.where(small, _pairwise_small(picked, some, np.cumsum(some) - some), 0.0)
         _by_count(values, counts, starts, np.flatnonzero(~small), out)
         return out
