@@ -178,6 +178,7 @@ class Ensemble(GatheredSteps):
         #: the miners' megawatts (which change when a nation starts or stops mining)
         self.adopter_sums, self.mining_sums = MaskedSumCache(), MaskedSumCache(varying=True)
         self._flat: NationState | None = None
+        self._static: tuple[np.ndarray, np.ndarray] | None = None
         self._union_key: np.ndarray | None = None
         self._exposure_params: Stacked | None = None  # what the exposure was computed for
         self._exposure_of = np.zeros(0, dtype=bool)
@@ -450,7 +451,7 @@ class Ensemble(GatheredSteps):
             if hasattr(rule, name):
                 setattr(rule, name, getattr(rule, name)[keep])
         self._alloc_draws(len(keep))
-        self._flat = self._union_key = None
+        self._flat = self._union_key = self._static = None
         self.peers = self.peers.select(keep)
         if self.worlds is not None:
             self.worlds.select(keep)

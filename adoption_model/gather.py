@@ -23,7 +23,7 @@ import numpy as np
 
 from adoption_model.batching import Stacked, _Picked
 from adoption_model.state import STATE_FIELDS, NationState
-from adoption_model.submodels import decision, imf, mining, reserve
+from adoption_model.submodels import covariates, decision, imf, mining, reserve
 from adoption_model.submodels.covariates import N_UNIONS
 from adoption_model.submodels.signal import Signals
 
@@ -110,6 +110,7 @@ class GatheredSteps:
     world: Any
     _draws: Any
     _flat: NationState | None
+    _static: tuple[np.ndarray, np.ndarray] | None
     _union_key: np.ndarray | None
     _members: np.ndarray
     _exposure_params: Stacked | None
@@ -122,6 +123,21 @@ class GatheredSteps:
             st = self.state
             self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in STATE_FIELDS})
         return self._flat
+
+    def _static_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry's debt stress and whether its FX stress is assessed, flat.
+
+        They read debt, net debt, the ARA class, the currency, the union and reserve-
+        currency status, which no submodel and no event changes during a run, so they
+        are computed once (until the rows are compacted) and picked where nations review.
+        """
+        if self._static is None:
+            st = self.state
+            benchmark = covariates.debt_benchmark(st.ara, st.own_currency, st.reserve_issuer)
+            debt = covariates.debt_stress(st.debt_pct_gdp, st.net_debt_pct_gdp, benchmark)
+            assessed = covariates.fx_assessed(st.ara, st.own_currency, st.union)
+            self._static = (debt.reshape(-1), assessed.reshape(-1))
+        return self._static
 
     def _gather(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
         """The entries ``mask`` selects: flat indices, their rows, the gathered state."""
@@ -250,11 +266,11 @@ class GatheredSteps:
         st.reviewed[...] = reviewed
         st.peer[...] = peer
         st.action[...] = decision.HOLD
-        at = np.nonzero(reviewed)
+        flat = np.flatnonzero(reviewed)  # picks by flat index: one gather per array
         new_miners = False
-        if len(at[0]):
-            rows, n = at[0], self.n
-            flat = rows * n + at[1]  # picks by flat index: one gather per array
+        if len(flat):
+            n = self.n
+            rows, cols = np.divmod(flat, n)
             fl = self._flat_state()
             picked = _Picked(sc, rows)
             local = Signals(
@@ -273,6 +289,8 @@ class GatheredSteps:
                 imf_at_risk=self._at_risk_at(sc, flat, sig.p_detect),
                 fx_cover=self._cover_at(flat),
             )
+            debt, assessed = self._static_inputs()
+            local.debt_stress, local.fx_assessed = debt[flat], assessed[flat]
             x = decision.logit_inputs(
                 fl, flat, peer.reshape(-1)[flat], local, picked.mining.allocation_share
             )
@@ -280,7 +298,7 @@ class GatheredSteps:
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + at[1]]  # draws[:, 1]
+            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
             choice = decision.choose(probs, u_choice)
             acts = choice != decision.HOLD
             if acts.any():

@@ -69,6 +69,10 @@ class Signals:
     imf_at_risk: np.ndarray | None = None  # expected tranche withheld / FX reserves (7.5)
     #: months of import cover of the nations deciding (None: computed from the state)
     fx_cover: np.ndarray | None = None
+    #: debt stress and whether FX stress is assessed, of the nations deciding (None:
+    #: computed from the state; they read covariates that nothing changes during a run)
+    debt_stress: np.ndarray | None = None
+    fx_assessed: np.ndarray | None = None
 
 
 class PeerSignal:
