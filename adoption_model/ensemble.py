@@ -85,7 +85,7 @@ from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining
-from adoption_model.submodels.rows import MaskedSumCache
+from adoption_model.submodels.rows import MaskedSumCache, row_counts
 from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
 
 __all__ = [
@@ -201,7 +201,7 @@ class Ensemble(GatheredSteps):
         self.signals = Signals(
             adopted=adopted.copy(),
             adopted_f=adopted.astype(float),
-            n_adopted=np.count_nonzero(adopted, axis=-1).astype(float),
+            n_adopted=row_counts(adopted, float),
             new_prev=self.new_adopters.astype(float),
             t=0,
             price=self.world.price[:, None],
@@ -304,7 +304,7 @@ class Ensemble(GatheredSteps):
         sig = Signals(  # 4. signals on the start-of-step state
             adopted=adopted0,
             adopted_f=adopted0.astype(float),
-            n_adopted=np.count_nonzero(adopted0, axis=-1).astype(float),
+            n_adopted=row_counts(adopted0, float),
             # the cascade rule's input; the others never read it
             new_prev=self.new_adopters.astype(float) if rule.uses_counts else self.new_adopters,
             t=t,

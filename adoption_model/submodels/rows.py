@@ -77,12 +77,21 @@ def _pairwise_small(values: np.ndarray, counts: np.ndarray, starts: np.ndarray) 
     return np.where(counts < 8, seq, res)
 
 
+def row_counts(mask: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
+    """``np.count_nonzero(mask, axis=-1)`` as ``dtype``, summed in a narrow integer where
+    rows are short (a bool's byte summed as uint16: about 2.5 times faster at the
+    baseline's size, and exact below 65,536 entries a row)."""
+    if mask.shape[-1] < 2**16:
+        return mask.view(np.uint8).sum(axis=-1, dtype=np.uint16).astype(dtype)
+    return np.count_nonzero(mask, axis=-1).astype(dtype)
+
+
 def masked_row_sums(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``[x[r][mask[r]].sum() for r in rows]`` as a float array, bit for bit, vectorised.
 
     ``x`` is ``(R, n)`` or ``(n,)`` (the same values for every row); ``mask`` is ``(R, n)``.
     """
-    counts = np.count_nonzero(mask, axis=-1)
+    counts = row_counts(mask)
     if not counts.any():
         return np.zeros(mask.shape[0])
     # row-major: row 0's picks, then row 1's
