@@ -174,9 +174,8 @@ class Ensemble(GatheredSteps):
         self.worlds = None
         if world_rows.supports(self.params):
             self.worlds = world_rows.WorldRows([rep.world for rep in reps], int(self.horizon.max()))
-        #: GDP and population of the adopters (one cache: the mask is compared once), and
-        #: the miners' megawatts (which change when a nation starts or stops mining)
-        self.adopter_sums, self.mining_sums = MaskedSumCache(), MaskedSumCache(varying=True)
+        #: GDP and population of the adopters (one cache: the mask is compared once)
+        self.adopter_sums = MaskedSumCache()
         self._flat: NationState | None = None
         self._static: tuple[np.ndarray, np.ndarray] | None = None
         self._union_key: np.ndarray | None = None

@@ -113,6 +113,8 @@ class GatheredSteps:
     _static: tuple[np.ndarray, np.ndarray] | None
     _union_key: np.ndarray | None
     _members: np.ndarray
+    _member_bins: np.ndarray
+    _pooled_imports: np.ndarray
     _exposure_params: Stacked | None
     _exposure_of: np.ndarray
     exposure: np.ndarray
@@ -152,14 +154,18 @@ class GatheredSteps:
         single run's does), the entries' own cover elsewhere."""
         st, fl = self.state, self._flat_state()
         rows = st.union.shape[0]
+        size = N_UNIONS * rows
         if self._union_key is None or len(self._union_key) != st.union.size:
             self._union_key = (st.union + N_UNIONS * np.arange(rows)[:, None]).reshape(-1)
-            self._members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
-        key, size, members = self._union_key, N_UNIONS * rows, self._members
-        km = key[members]  # the members' bins get the same additions in the same order
+            members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
+            km = self._union_key[members]  # the members' bins get the same additions
+            # imports never change during a run: their pooled sums are kept
+            pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
+            self._members, self._member_bins = members, km
+            self._pooled_imports = np.maximum(pooled_m, 1.0)
+        key, members, km = self._union_key, self._members, self._member_bins
         pooled_r = np.bincount(km, weights=fl.reserves_usd[members], minlength=size)
-        pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
-        pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
+        pooled = (pooled_r / self._pooled_imports)[key[flat]]
         own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
         return np.where(fl.union[flat] > 0, pooled, own)
 

@@ -27,7 +27,7 @@ import pandas as pd
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.state import STATE_NAMES
 from adoption_model.submodels.decision import ACTIONS, OPTIONS, TERMS
-from adoption_model.submodels.rows import row_counts
+from adoption_model.submodels.rows import masked_row_sums, row_counts
 from adoption_model.world import month_name
 
 if TYPE_CHECKING:
@@ -380,7 +380,7 @@ class EnsembleRecorder:
         if money.any():
             total = st.holdings.sum(axis=-1)
             computed = {
-                "mining_mw": m.mining_sums(st.mining_mw, st.mining),
+                "mining_mw": masked_row_sums(st.mining_mw, st.mining),  # a few miners
                 "n_sold_out": row_counts(st.sold_out & ~adopted, float),
                 "btc_sovereign": total,
                 "btc_bought": st.bought.sum(axis=-1),

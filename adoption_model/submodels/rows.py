@@ -140,16 +140,13 @@ class MaskedSumCache:
     """:func:`masked_row_sums` of one or more value arrays for masks that change in few
     rows a step.
 
-    Keeps the last mask and sums; a call recomputes only the rows whose mask changed, and
-    with ``varying=True`` also the rows whose selected values changed (otherwise the
+    Keeps the last mask and sums; a call recomputes only the rows whose mask changed (the
     values must not change between calls, as GDP and population do not). A call with
     several value arrays returns one sums array for each.
     """
 
-    def __init__(self, varying: bool = False) -> None:
-        self.varying = varying
+    def __init__(self) -> None:
         self.mask: np.ndarray | None = None
-        self.values: list[np.ndarray] = []
         self.sums: list[np.ndarray] = []
 
     def __call__(self, *args: np.ndarray) -> Any:
@@ -157,11 +154,7 @@ class MaskedSumCache:
         if self.mask is None or self.mask.shape != mask.shape or len(xs) != len(self.sums):
             self.sums = [masked_row_sums(x, mask) for x in xs]
         else:
-            moved = mask != self.mask
-            if self.varying:
-                for x, old in zip(xs, self.values, strict=True):
-                    moved |= mask & (x != old)
-            changed = np.flatnonzero(moved.any(axis=-1))
+            changed = np.flatnonzero((mask != self.mask).any(axis=-1))
             if len(changed):
                 sub = mask[changed]
                 new = []
@@ -171,6 +164,4 @@ class MaskedSumCache:
                     new.append(sums)
                 self.sums = new
         self.mask = mask.copy()
-        if self.varying:
-            self.values = [x.copy() for x in xs]
         return self.sums[0] if len(xs) == 1 else tuple(self.sums)
