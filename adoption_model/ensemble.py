@@ -278,14 +278,16 @@ class Ensemble(GatheredSteps):
         t = self.steps
         st, rule, reps, ids = self.state, self.rule, self.reps, self.row_ids
         draws = self._draws
-        if self.worlds is not None:  # 1. world update (each replicate draws its normal)
-            rngs = [reps[r].rng for r in ids]
-            self.worlds.advance(
-                self.params, rngs, self._live_list, self.net_buying, self.sovereign_th
-            )
-            if draws is not None:  # 3. this month's draws, per replicate
-                for row in self._live_list:
-                    rngs[row].random(out=draws[row])
+        if self.worlds is not None:
+            # each replicate's normal (1. the world update) and uniforms (3. this month's
+            # draws), in that order from its own Generator, in one pass over the rows
+            z = np.zeros(len(ids))
+            for row in self._live_list:
+                rng = reps[ids[row]].rng
+                z[row] = rng.standard_normal()
+                if draws is not None:
+                    rng.random(out=draws[row])
+            self.worlds.advance(self.params, z, self.net_buying, self.sovereign_th)
         else:
             net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
             for row in self._live_list:  # 1. world update and 3. this month's draws
