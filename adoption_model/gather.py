@@ -143,7 +143,21 @@ class GatheredSteps:
 
     def _gather(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
         """The entries ``mask`` selects: flat indices, their rows, the gathered state."""
-        idx = np.flatnonzero(mask)
+        return self._gather_flat(np.flatnonzero(mask))
+
+    def _gather_where(
+        self, candidates: np.ndarray, test: Any
+    ) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
+        """:meth:`_gather` of the entries where ``test`` (an elementwise mask function of a
+        state) holds, judged at the ``candidates`` only (outside which it is False): for
+        masks that would read several full arrays to select a few entries."""
+        got = self._gather(candidates)
+        if got is None:
+            return None
+        keep = test(got[2])
+        return self._gather_flat(got[0][keep])
+
+    def _gather_flat(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
         if not len(idx):
             return None
         return idx, idx // self.n, Gathered(self._flat_state(), idx)
@@ -241,7 +255,8 @@ class GatheredSteps:
             idx, rows, sub = got
             reserve.sell(sub, w.price[rows], _Picked(sc, rows).selling.mined_share, t)
             sub.scatter()
-        got = self._gather(review_active(st, t))  # 7.5 reviews, programmes ending
+        # 7.5 reviews, programmes ending: review_active needs a programme or financing
+        got = self._gather_where(st.programme | st.imf_financing, lambda g: review_active(g, t))
         if got is not None:
             idx, rows, sub = got
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
