@@ -234,6 +234,12 @@ class Ensemble(GatheredSteps):
             self.live_rows = np.flatnonzero(live)
             self.live_ids = self.row_ids[self.live_rows]
         self._live_list = [int(r) for r in np.flatnonzero(live)]
+        #: each live row's Generator methods and its block of this month's draws
+        draws = self._draws
+        self._row_draws = [
+            (row, self.reps[self.row_ids[row]].rng, None if draws is None else draws[row])
+            for row in self._live_list
+        ]
 
     @property
     def running(self) -> bool:
@@ -282,11 +288,10 @@ class Ensemble(GatheredSteps):
             # each replicate's normal (1. the world update) and uniforms (3. this month's
             # draws), in that order from its own Generator, in one pass over the rows
             z = np.zeros(len(ids))
-            for row in self._live_list:
-                rng = reps[ids[row]].rng
+            for row, rng, block in self._row_draws:
                 z[row] = rng.standard_normal()
-                if draws is not None:
-                    rng.random(out=draws[row])
+                if block is not None:
+                    rng.random(out=block)
             self.worlds.advance(self.params, z, self.net_buying, self.sovereign_th)
         else:
             net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
@@ -331,7 +336,7 @@ class Ensemble(GatheredSteps):
                 sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
-        peer = self.peers.share(sig.adopted_f)
+        peer = self.peers.share(adopted0)
         if rule.kind == "logit" and not rule.explain:  # 5. decisions (and their commits)
             new_miners = self._decide_reviewed(sc, peer, sig, t)
         else:

@@ -135,7 +135,7 @@ def _product(w: sp.csr_array, x: np.ndarray) -> np.ndarray:
     """
     rows, n = x.shape
     if _csr_matvecs is None:  # pragma: no cover
-        return np.ascontiguousarray(np.asarray(w @ x.T).T)
+        return np.ascontiguousarray(np.asarray(w @ x.T.astype(float)).T)
     cols = np.ascontiguousarray(x.T, dtype=float)
     out = np.zeros((n, rows))
     _csr_matvecs(n, n, rows, w.indptr, w.indices, w.data, cols.ravel(), out.ravel())
@@ -184,8 +184,12 @@ class EnsemblePeerSignal:
         self.all_listen = bool((self.den > 0).all())
 
     def share(self, x: np.ndarray) -> np.ndarray:
-        """``m_i`` of every nation of every replicate given ``(R, n)`` 0/1 states ``x``."""
+        """``m_i`` of every nation of every replicate given ``(R, n)`` 0/1 states ``x``
+        (floats, or bools: the same signal, and on a shared graph a cheaper comparison
+        with the last states)."""
         rows, n = x.shape
+        if x.dtype == bool and (self.complete or not self.shared):
+            x = x.astype(float)
         if self.complete:
             return np.repeat(x.sum(axis=-1, keepdims=True) / n, n, axis=-1)
         if not self.shared:
