@@ -184,28 +184,26 @@ class GatheredSteps:
         return np.where(fl.union[flat] > 0, pooled, own)
 
     def _exposure_at(self, sc: Stacked, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``), in a
-        flat array that is 0 elsewhere (logit_inputs reads it at those entries only)."""
+        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``)."""
         fl, cfg = self._flat_state(), _Picked(sc, rows).imf
-        out = np.zeros(fl.programme.shape)
-        out[flat] = imf.exposure(
+        return imf.exposure(
             fl.credit_pct_quota[flat],
             fl.programme[flat],
             cfg.exposure_full_at_pct_quota,
             cfg.programme_floor,
         )
-        return out
 
     def _at_risk_at(self, sc: Stacked, flat: np.ndarray, p_detect: np.ndarray) -> np.ndarray:
-        """:func:`imf.at_risk` at the flat entries ``flat``, in a flat array (0 where no
-        programme is in force, where the function gives exactly 0)."""
+        """:func:`imf.at_risk` at the flat entries ``flat`` (computed where a programme is
+        in force; 0 elsewhere, where the function gives exactly 0)."""
         fl = self._flat_state()
-        out = np.zeros(fl.programme.shape)
-        where = flat[fl.programme[flat]]
-        if len(where):
+        out = np.zeros(len(flat))
+        has = fl.programme[flat]
+        if has.any():
+            where = flat[has]
             rows, sub = where // self.n, Gathered(fl, where)
             rm = _Picked(sc, rows).imf.review_months
-            out[where] = imf.at_risk(sub, pick(p_detect, rows), rm)
+            out[has] = imf.at_risk(sub, pick(p_detect, rows), rm)
         return out
 
     def _exposure(self, sc: Stacked) -> np.ndarray:
@@ -306,9 +304,12 @@ class GatheredSteps:
                 revenue_mwh=sig.revenue_mwh[rows, 0],
                 p_detect=sig.p_detect[rows, 0],
                 imf_stance=sig.imf_stance[rows, 0],
-                exposure=self._exposure_at(sc, flat, rows),
-                imf_at_risk=self._at_risk_at(sc, flat, sig.p_detect),
                 fx_cover=self._cover_at(flat),
+            )
+            # the IMF's pressure as logit_inputs computes it, from values at these entries
+            exposure = self._exposure_at(sc, flat, rows)
+            local.imf_pressure = local.imf_stance * exposure + self._at_risk_at(
+                sc, flat, sig.p_detect
             )
             debt, assessed = self._static_inputs()
             local.debt_stress, local.fx_assessed = debt[flat], assessed[flat]

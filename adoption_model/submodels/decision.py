@@ -135,14 +135,17 @@ def logit_inputs(
         benchmark = debt_benchmark(ara, own, st.reserve_issuer[sel])
         debt = debt_stress(st.debt_pct_gdp[sel], st.net_debt_pct_gdp[sel], benchmark)
     banned = st.absolute_ban[sel]
-    at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
+    pressure = sig.imf_pressure
+    if pressure is None:
+        at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
+        pressure = sig.imf_stance * sig.exposure[sel] + at_risk
     return LogitInputs(
         fx_stress=fx_stress(cover, assessed),
         debt_stress=debt,
         peer=peer,
         world_share=sig.world_share,
         momentum=sig.momentum,
-        imf_pressure=sig.imf_stance * sig.exposure[sel] + at_risk,
+        imf_pressure=pressure,
         margin=margin(sig.revenue_mwh, st.energy_cost_usd_mwh[sel]),
         gain=unrealised_gain(st.holdings[sel], st.cost_basis_usd[sel], sig.price),
         mandate=(st.seized_mandate[sel] & (st.seized_btc[sel] > 0)).astype(float),

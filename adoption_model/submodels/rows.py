@@ -155,13 +155,17 @@ class MaskedSumCache:
             self.sums = [masked_row_sums(x, mask) for x in xs]
         else:
             changed = np.flatnonzero((mask != self.mask).any(axis=-1))
-            if len(changed):
-                sub = mask[changed]
+            if len(changed):  # every array's changed rows in one call (each row alone)
+                k, sub = len(changed), mask[changed]
+                block = np.concatenate(
+                    [np.broadcast_to(x[changed] if x.ndim > 1 else x, sub.shape) for x in xs]
+                )
+                sums = masked_row_sums(block, np.tile(sub, (len(xs), 1)))
                 new = []
-                for x, sums in zip(xs, self.sums, strict=True):
-                    sums = sums.copy()
-                    sums[changed] = masked_row_sums(x[changed] if x.ndim > 1 else x, sub)
-                    new.append(sums)
+                for j, old in enumerate(self.sums):
+                    old = old.copy()
+                    old[changed] = sums[j * k : (j + 1) * k]
+                    new.append(old)
                 self.sums = new
         self.mask = mask.copy()
         return self.sums[0] if len(xs) == 1 else tuple(self.sums)

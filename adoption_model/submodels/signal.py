@@ -73,6 +73,9 @@ class Signals:
     #: computed from the state; they read covariates that nothing changes during a run)
     debt_stress: np.ndarray | None = None
     fx_assessed: np.ndarray | None = None
+    #: the IMF's pressure on the nations deciding (None: from the stance, exposure and
+    #: at-risk share, as :func:`~adoption_model.submodels.decision.logit_inputs` does)
+    imf_pressure: np.ndarray | None = None
 
 
 class PeerSignal:
