@@ -164,9 +164,9 @@ class Ensemble(GatheredSteps):
         # stack the replicates' state: (R, n) arrays
         states = [rep.state for rep in self.reps]
         self.state = NationState(
-            **{f: np.stack([getattr(s, f) for s in states]) for f in _STATE_FIELDS}
+            **{f: _stack([getattr(s, f) for s in states]) for f in _STATE_FIELDS}
         )
-        self.exposure = np.stack([rep.exposure for rep in self.reps])
+        self.exposure = _stack([rep.exposure for rep in self.reps])
         self.gdp_total = self.state.gdp_usd.sum(axis=-1)
         self.population_total = self.state.population.sum(axis=-1)
         self.params = Stacked([rep.live for rep in self.reps])
@@ -178,6 +178,7 @@ class Ensemble(GatheredSteps):
         self.adopter_sums = MaskedSumCache()
         self._flat: NationState | None = None
         self._static: tuple[np.ndarray, np.ndarray] | None = None
+        self._acted: np.ndarray | None = None
         self._union_key: np.ndarray | None = None
         self._exposure_params: Stacked | None = None  # what the exposure was computed for
         self._exposure_of = np.zeros(0, dtype=bool)
@@ -457,7 +458,7 @@ class Ensemble(GatheredSteps):
             if hasattr(rule, name):
                 setattr(rule, name, getattr(rule, name)[keep])
         self._alloc_draws(len(keep))
-        self._flat = self._union_key = self._static = None
+        self._flat = self._union_key = self._static = self._acted = None
         self.peers = self.peers.select(keep)
         if self.worlds is not None:
             self.worlds.select(keep)
@@ -582,6 +583,12 @@ def run_ensemble(
         if progress is not None:
             progress(len(out))
     return out
+
+
+def _stack(rows: list[np.ndarray]) -> np.ndarray:
+    """``np.stack`` of equal-length 1-D arrays, as one concatenation (several times
+    faster for a few hundred rows)."""
+    return np.concatenate(rows).reshape(len(rows), -1)
 
 
 def _now() -> str:

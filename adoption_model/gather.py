@@ -110,6 +110,8 @@ class GatheredSteps:
     world: Any
     _draws: Any
     _flat: NationState | None
+    _acted: np.ndarray | None  # flat entries whose action is not HOLD (None: unknown)
+    peers: Any
     _static: tuple[np.ndarray, np.ndarray] | None
     _union_key: np.ndarray | None
     _members: np.ndarray
@@ -283,14 +285,24 @@ class GatheredSteps:
         r = sc.rule
         reviewed = rule.u_review < r.review_probability
         st.reviewed[...] = reviewed
-        st.peer[...] = peer
-        st.action[...] = decision.HOLD
+        fl = self._flat_state()
+        # the state's peer signal and action, written where they can have changed: the
+        # rows whose signal was recomputed, the entries that acted last month
+        changed = self.peers.changed
+        if changed is None:
+            st.peer[...] = peer
+        elif len(changed):
+            st.peer[changed] = peer[changed]
+        if self._acted is None:
+            st.action[...] = decision.HOLD
+        else:
+            fl.action[self._acted] = decision.HOLD
+        self._acted = np.zeros(0, dtype=np.int64)
         flat = np.flatnonzero(reviewed)  # picks by flat index: one gather per array
         new_miners = False
         if len(flat):
             n = self.n
             rows, cols = np.divmod(flat, n)
-            fl = self._flat_state()
             picked = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
@@ -326,6 +338,7 @@ class GatheredSteps:
             if acts.any():
                 where = flat[acts]
                 fl.action[where] = choice[acts]
+                self._acted = where
                 sub = Gathered(fl, where)
                 decision.commit(sub, choice[acts], t, _Picked(sc, where // n))
                 sub.scatter()

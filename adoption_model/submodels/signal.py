@@ -171,6 +171,8 @@ class EnsemblePeerSignal:
         #: the last states and signals of a shared graph (rows whose state did not change
         #: keep their signal: each column of the product is computed on its own)
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        #: the rows the last :meth:`share` recomputed (None: all of them)
+        self.changed: np.ndarray | None = None
         if self.shared:
             one = PeerSignal(first)
             self.matrix, self.structure = one.matrix, one.structure
@@ -191,6 +193,7 @@ class EnsemblePeerSignal:
         (floats, or bools: the same signal, and on a shared graph a cheaper comparison
         with the last states)."""
         rows, n = x.shape
+        self.changed = None
         if x.dtype == bool and (self.complete or not self.shared):
             x = x.astype(float)
         if self.complete:
@@ -203,7 +206,7 @@ class EnsemblePeerSignal:
         if last is None or last[0].shape != x.shape:
             out = self._divide(_product(self.matrix, x))
         else:
-            changed = np.flatnonzero((x != last[0]).any(axis=-1))
+            self.changed = changed = np.flatnonzero((x != last[0]).any(axis=-1))
             if not len(changed):
                 return last[1]
             out = last[1].copy()
