@@ -44,19 +44,16 @@ class Stacked:
     ``Stacked([sc1, sc2]).rule.coef.a_peer`` is a plain value where every replicate has
     the same one and an ``(R, 1)`` array (one row per replicate, broadcasting over
     nations) where they differ, so the submodel functions take it where they take a
-    scenario. Values are read once and cached.
+    scenario. Values are read once and kept as attributes (later reads are plain
+    attribute reads).
     """
 
     def __init__(self, models: Sequence[Any]) -> None:
         self._models = list(models)
-        self._cache: dict[str, Any] = {}
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # only for names not read before
         if name.startswith("_"):
             raise AttributeError(name)
-        cache = self._cache
-        if name in cache:
-            return cache[name]
         values = [getattr(m, name) for m in self._models]
         first = values[0]
         if isinstance(first, BaseModel):
@@ -67,7 +64,7 @@ class Stacked:
             out = np.asarray(values)[:, None]
         else:
             out = values
-        cache[name] = out
+        self.__dict__[name] = out
         return out
 
 
@@ -78,14 +75,15 @@ class _Picked:
     def __init__(self, stacked: Stacked, rows: np.ndarray) -> None:
         self._stacked, self._rows = stacked, rows
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # only for names not read before
         if name.startswith("_"):
             raise AttributeError(name)
         value = getattr(self._stacked, name)
         if isinstance(value, Stacked):
-            return _Picked(value, self._rows)
-        if isinstance(value, np.ndarray):
-            return value[self._rows, 0]
+            value = _Picked(value, self._rows)
+        elif isinstance(value, np.ndarray):
+            value = value[self._rows, 0]
+        self.__dict__[name] = value
         return value
 
 

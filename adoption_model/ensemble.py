@@ -85,7 +85,7 @@ from adoption_model.runner import RunResult, summarize
 from adoption_model.scenario import Scenario, load_scenario
 from adoption_model.state import NationState
 from adoption_model.submodels import decision, events, imf, mining
-from adoption_model.submodels.rows import MaskedSumCache
+from adoption_model.submodels.rows import MaskedSumCache, row_counts
 from adoption_model.submodels.signal import EnsemblePeerSignal, Signals
 
 __all__ = [
@@ -164,9 +164,9 @@ class Ensemble(GatheredSteps):
         # stack the replicates' state: (R, n) arrays
         states = [rep.state for rep in self.reps]
         self.state = NationState(
-            **{f: np.stack([getattr(s, f) for s in states]) for f in _STATE_FIELDS}
+            **{f: _stack([getattr(s, f) for s in states]) for f in _STATE_FIELDS}
         )
-        self.exposure = np.stack([rep.exposure for rep in self.reps])
+        self.exposure = _stack([rep.exposure for rep in self.reps])
         self.gdp_total = self.state.gdp_usd.sum(axis=-1)
         self.population_total = self.state.population.sum(axis=-1)
         self.params = Stacked([rep.live for rep in self.reps])
@@ -174,10 +174,11 @@ class Ensemble(GatheredSteps):
         self.worlds = None
         if world_rows.supports(self.params):
             self.worlds = world_rows.WorldRows([rep.world for rep in reps], int(self.horizon.max()))
-        #: GDP and population of the adopters (one cache: the mask is compared once), and
-        #: the miners' megawatts (which change when a nation starts or stops mining)
-        self.adopter_sums, self.mining_sums = MaskedSumCache(), MaskedSumCache(varying=True)
+        #: GDP and population of the adopters (one cache: the mask is compared once)
+        self.adopter_sums = MaskedSumCache()
         self._flat: NationState | None = None
+        self._static: tuple[np.ndarray, np.ndarray] | None = None
+        self._acted: np.ndarray | None = None
         self._union_key: np.ndarray | None = None
         self._exposure_params: Stacked | None = None  # what the exposure was computed for
         self._exposure_of = np.zeros(0, dtype=bool)
@@ -200,7 +201,7 @@ class Ensemble(GatheredSteps):
         self.signals = Signals(
             adopted=adopted.copy(),
             adopted_f=adopted.astype(float),
-            n_adopted=np.count_nonzero(adopted, axis=-1).astype(float),
+            n_adopted=row_counts(adopted, float),
             new_prev=self.new_adopters.astype(float),
             t=0,
             price=self.world.price[:, None],
@@ -234,6 +235,12 @@ class Ensemble(GatheredSteps):
             self.live_rows = np.flatnonzero(live)
             self.live_ids = self.row_ids[self.live_rows]
         self._live_list = [int(r) for r in np.flatnonzero(live)]
+        #: each live row's Generator methods and its block of this month's draws
+        draws = self._draws
+        self._row_draws = [
+            (row, self.reps[self.row_ids[row]].rng, None if draws is None else draws[row])
+            for row in self._live_list
+        ]
 
     @property
     def running(self) -> bool:
@@ -278,14 +285,15 @@ class Ensemble(GatheredSteps):
         t = self.steps
         st, rule, reps, ids = self.state, self.rule, self.reps, self.row_ids
         draws = self._draws
-        if self.worlds is not None:  # 1. world update (each replicate draws its normal)
-            rngs = [reps[r].rng for r in ids]
-            self.worlds.advance(
-                self.params, rngs, self._live_list, self.net_buying, self.sovereign_th
-            )
-            if draws is not None:  # 3. this month's draws, per replicate
-                for row in self._live_list:
-                    rngs[row].random(out=draws[row])
+        if self.worlds is not None:
+            # each replicate's normal (1. the world update) and uniforms (3. this month's
+            # draws), in that order from its own Generator, in one pass over the rows
+            z = np.zeros(len(ids))
+            for row, rng, block in self._row_draws:
+                z[row] = rng.standard_normal()
+                if block is not None:
+                    rng.random(out=block)
+            self.worlds.advance(self.params, z, self.net_buying, self.sovereign_th)
         else:
             net, sov = self.net_buying.tolist(), self.sovereign_th.tolist()
             for row in self._live_list:  # 1. world update and 3. this month's draws
@@ -303,7 +311,7 @@ class Ensemble(GatheredSteps):
         sig = Signals(  # 4. signals on the start-of-step state
             adopted=adopted0,
             adopted_f=adopted0.astype(float),
-            n_adopted=np.count_nonzero(adopted0, axis=-1).astype(float),
+            n_adopted=row_counts(adopted0, float),
             # the cascade rule's input; the others never read it
             new_prev=self.new_adopters.astype(float) if rule.uses_counts else self.new_adopters,
             t=t,
@@ -329,7 +337,7 @@ class Ensemble(GatheredSteps):
                 sig.fx_cover = decision.import_cover(st)  # each replicate pools its unions
         self.signals = sig
         counts = self.peers.new_adopter_counts(sig.new_prev) if rule.uses_counts else None
-        peer = self.peers.share(sig.adopted_f)
+        peer = self.peers.share(adopted0)
         if rule.kind == "logit" and not rule.explain:  # 5. decisions (and their commits)
             new_miners = self._decide_reviewed(sc, peer, sig, t)
         else:
@@ -450,7 +458,7 @@ class Ensemble(GatheredSteps):
             if hasattr(rule, name):
                 setattr(rule, name, getattr(rule, name)[keep])
         self._alloc_draws(len(keep))
-        self._flat = self._union_key = None
+        self._flat = self._union_key = self._static = self._acted = None
         self.peers = self.peers.select(keep)
         if self.worlds is not None:
             self.worlds.select(keep)
@@ -575,6 +583,12 @@ def run_ensemble(
         if progress is not None:
             progress(len(out))
     return out
+
+
+def _stack(rows: list[np.ndarray]) -> np.ndarray:
+    """``np.stack`` of equal-length 1-D arrays, as one concatenation (several times
+    faster for a few hundred rows)."""
+    return np.concatenate(rows).reshape(len(rows), -1)
 
 
 def _now() -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 from adoption_model.batching import Stacked, _Picked
 from adoption_model.state import STATE_FIELDS, NationState
-from adoption_model.submodels import decision, imf, mining, reserve
+from adoption_model.submodels import covariates, decision, imf, mining, reserve
 from adoption_model.submodels.covariates import N_UNIONS
 from adoption_model.submodels.signal import Signals
 
@@ -110,8 +110,13 @@ class GatheredSteps:
     world: Any
     _draws: Any
     _flat: NationState | None
+    _acted: np.ndarray | None  # flat entries whose action is not HOLD (None: unknown)
+    peers: Any
+    _static: tuple[np.ndarray, np.ndarray] | None
     _union_key: np.ndarray | None
     _members: np.ndarray
+    _member_bins: np.ndarray
+    _pooled_imports: np.ndarray
     _exposure_params: Stacked | None
     _exposure_of: np.ndarray
     exposure: np.ndarray
@@ -123,9 +128,38 @@ class GatheredSteps:
             self._flat = NationState(**{f: getattr(st, f).reshape(-1) for f in STATE_FIELDS})
         return self._flat
 
+    def _static_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry's debt stress and whether its FX stress is assessed, flat.
+
+        They read debt, net debt, the ARA class, the currency, the union and reserve-
+        currency status, which no submodel and no event changes during a run, so they
+        are computed once (until the rows are compacted) and picked where nations review.
+        """
+        if self._static is None:
+            st = self.state
+            benchmark = covariates.debt_benchmark(st.ara, st.own_currency, st.reserve_issuer)
+            debt = covariates.debt_stress(st.debt_pct_gdp, st.net_debt_pct_gdp, benchmark)
+            assessed = covariates.fx_assessed(st.ara, st.own_currency, st.union)
+            self._static = (debt.reshape(-1), assessed.reshape(-1))
+        return self._static
+
     def _gather(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
         """The entries ``mask`` selects: flat indices, their rows, the gathered state."""
-        idx = np.flatnonzero(mask)
+        return self._gather_flat(np.flatnonzero(mask))
+
+    def _gather_where(
+        self, candidates: np.ndarray, test: Any
+    ) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
+        """:meth:`_gather` of the entries where ``test`` (an elementwise mask function of a
+        state) holds, judged at the ``candidates`` only (outside which it is False): for
+        masks that would read several full arrays to select a few entries."""
+        got = self._gather(candidates)
+        if got is None:
+            return None
+        keep = test(got[2])
+        return self._gather_flat(got[0][keep])
+
+    def _gather_flat(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, Gathered] | None:
         if not len(idx):
             return None
         return idx, idx // self.n, Gathered(self._flat_state(), idx)
@@ -136,40 +170,42 @@ class GatheredSteps:
         single run's does), the entries' own cover elsewhere."""
         st, fl = self.state, self._flat_state()
         rows = st.union.shape[0]
+        size = N_UNIONS * rows
         if self._union_key is None or len(self._union_key) != st.union.size:
             self._union_key = (st.union + N_UNIONS * np.arange(rows)[:, None]).reshape(-1)
-            self._members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
-        key, size, members = self._union_key, N_UNIONS * rows, self._members
-        km = key[members]  # the members' bins get the same additions in the same order
+            members = np.flatnonzero(fl.union > 0)  # in nation order per replicate
+            km = self._union_key[members]  # the members' bins get the same additions
+            # imports never change during a run: their pooled sums are kept
+            pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
+            self._members, self._member_bins = members, km
+            self._pooled_imports = np.maximum(pooled_m, 1.0)
+        key, members, km = self._union_key, self._members, self._member_bins
         pooled_r = np.bincount(km, weights=fl.reserves_usd[members], minlength=size)
-        pooled_m = np.bincount(km, weights=fl.imports_usd_month[members], minlength=size)
-        pooled = (pooled_r / np.maximum(pooled_m, 1.0))[key[flat]]
+        pooled = (pooled_r / self._pooled_imports)[key[flat]]
         own = fl.reserves_usd[flat] / fl.imports_usd_month[flat]
         return np.where(fl.union[flat] > 0, pooled, own)
 
     def _exposure_at(self, sc: Stacked, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``), in a
-        flat array that is 0 elsewhere (logit_inputs reads it at those entries only)."""
+        """:func:`imf.exposure` at the flat entries ``flat`` (of rows ``rows``)."""
         fl, cfg = self._flat_state(), _Picked(sc, rows).imf
-        out = np.zeros(fl.programme.shape)
-        out[flat] = imf.exposure(
+        return imf.exposure(
             fl.credit_pct_quota[flat],
             fl.programme[flat],
             cfg.exposure_full_at_pct_quota,
             cfg.programme_floor,
         )
-        return out
 
     def _at_risk_at(self, sc: Stacked, flat: np.ndarray, p_detect: np.ndarray) -> np.ndarray:
-        """:func:`imf.at_risk` at the flat entries ``flat``, in a flat array (0 where no
-        programme is in force, where the function gives exactly 0)."""
+        """:func:`imf.at_risk` at the flat entries ``flat`` (computed where a programme is
+        in force; 0 elsewhere, where the function gives exactly 0)."""
         fl = self._flat_state()
-        out = np.zeros(fl.programme.shape)
-        where = flat[fl.programme[flat]]
-        if len(where):
+        out = np.zeros(len(flat))
+        has = fl.programme[flat]
+        if has.any():
+            where = flat[has]
             rows, sub = where // self.n, Gathered(fl, where)
             rm = _Picked(sc, rows).imf.review_months
-            out[where] = imf.at_risk(sub, pick(p_detect, rows), rm)
+            out[has] = imf.at_risk(sub, pick(p_detect, rows), rm)
         return out
 
     def _exposure(self, sc: Stacked) -> np.ndarray:
@@ -219,7 +255,8 @@ class GatheredSteps:
             idx, rows, sub = got
             reserve.sell(sub, w.price[rows], _Picked(sc, rows).selling.mined_share, t)
             sub.scatter()
-        got = self._gather(review_active(st, t))  # 7.5 reviews, programmes ending
+        # 7.5 reviews, programmes ending: review_active needs a programme or financing
+        got = self._gather_where(st.programme | st.imf_financing, lambda g: review_active(g, t))
         if got is not None:
             idx, rows, sub = got
             u = self._draws.reshape(-1)[idx + rows * (3 * n) + 2 * n]  # u_audit: draws[:, 2]
@@ -248,14 +285,24 @@ class GatheredSteps:
         r = sc.rule
         reviewed = rule.u_review < r.review_probability
         st.reviewed[...] = reviewed
-        st.peer[...] = peer
-        st.action[...] = decision.HOLD
-        at = np.nonzero(reviewed)
+        fl = self._flat_state()
+        # the state's peer signal and action, written where they can have changed: the
+        # rows whose signal was recomputed, the entries that acted last month
+        changed = self.peers.changed
+        if changed is None:
+            st.peer[...] = peer
+        elif len(changed):
+            st.peer[changed] = peer[changed]
+        if self._acted is None:
+            st.action[...] = decision.HOLD
+        else:
+            fl.action[self._acted] = decision.HOLD
+        self._acted = np.zeros(0, dtype=np.int64)
+        flat = np.flatnonzero(reviewed)  # picks by flat index: one gather per array
         new_miners = False
-        if len(at[0]):
-            rows, n = at[0], self.n
-            flat = rows * n + at[1]  # picks by flat index: one gather per array
-            fl = self._flat_state()
+        if len(flat):
+            n = self.n
+            rows, cols = np.divmod(flat, n)
             picked = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
@@ -269,10 +316,15 @@ class GatheredSteps:
                 revenue_mwh=sig.revenue_mwh[rows, 0],
                 p_detect=sig.p_detect[rows, 0],
                 imf_stance=sig.imf_stance[rows, 0],
-                exposure=self._exposure_at(sc, flat, rows),
-                imf_at_risk=self._at_risk_at(sc, flat, sig.p_detect),
                 fx_cover=self._cover_at(flat),
             )
+            # the IMF's pressure as logit_inputs computes it, from values at these entries
+            exposure = self._exposure_at(sc, flat, rows)
+            local.imf_pressure = local.imf_stance * exposure + self._at_risk_at(
+                sc, flat, sig.p_detect
+            )
+            debt, assessed = self._static_inputs()
+            local.debt_stress, local.fx_assessed = debt[flat], assessed[flat]
             x = decision.logit_inputs(
                 fl, flat, peer.reshape(-1)[flat], local, picked.mining.allocation_share
             )
@@ -280,12 +332,13 @@ class GatheredSteps:
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + at[1]]  # draws[:, 1]
+            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
             choice = decision.choose(probs, u_choice)
             acts = choice != decision.HOLD
             if acts.any():
                 where = flat[acts]
                 fl.action[where] = choice[acts]
+                self._acted = where
                 sub = Gathered(fl, where)
                 decision.commit(sub, choice[acts], t, _Picked(sc, where // n))
                 sub.scatter()

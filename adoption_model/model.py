@@ -205,13 +205,10 @@ class AdoptionModel(mesa_compat.Model):
         start_step = 0
         if init.from_panel is not None:
             self._state_from_panel(sc, init.from_panel)
-        elif from_data and "initial_state" in self.nations_table:
-            code = self.nations_table["initial_state"].astype(str).to_numpy()
-            st.reserve[:] = np.isin(code, ("reserve", "both"))
-            st.mining[:] = np.isin(code, ("mining", "both"))
+        elif from_data and (initial := self._table_initial_state()) is not None:
+            st.reserve[:], st.mining[:] = initial
             if "initial_mining_mw" in self.nations_table:
-                mw = self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
-                st.mining_mw[:] = np.where(st.mining, mw, 0.0)
+                st.mining_mw[:] = np.where(st.mining, self._table_mining_mw(), 0.0)
             st.policy_since[st.adopted] = start_step
         for i, key in enumerate(init.adopters):
             idx = self.resolve_nation(key, f"initial.adopters[{i}]")
@@ -242,13 +239,20 @@ class AdoptionModel(mesa_compat.Model):
         panel's programme flag; a programme's financing terms come from the nation table
         (programmes in force in 2025) and apply only where the panel shows a programme.
         """
+        st = self.state
+        for field, value in self._panel_values(sc, month).items():
+            getattr(st, field)[:] = value
+        st.imf_financing &= st.programme
+
+    def _panel_values(self, sc: Scenario, month: str) -> dict[str, np.ndarray]:
+        """The state arrays :meth:`_state_from_panel` takes from the panel (and the
+        table's mining megawatts), by field. It draws nothing."""
         from adoption_model.data import panel_state
 
         rows = panel_state(month).reindex([str(k) for k in self.ids])
         if rows["month"].isna().any():
             missing = rows.index[rows["month"].isna()][0]
             raise InputError(f"initial.from_panel {month}: nation {missing} is not in the panel")
-        st = self.state
 
         def num(col: str) -> np.ndarray:
             return rows[col].to_numpy(dtype=float, na_value=0.0)
@@ -256,36 +260,52 @@ class AdoptionModel(mesa_compat.Model):
         def flag(col: str) -> np.ndarray:
             return rows[col].fillna(False).to_numpy(dtype=bool)
 
-        st.gdp_usd[:] = num("gdp_usd")
-        st.population[:] = num("population")
-        st.debt_pct_gdp[:] = num("debt_pct_gdp")
-        st.imports_usd_month[:] = np.maximum(num("imports_usd_month"), 1.0)
-        st.energy_surplus_mw[:] = num("energy_surplus_mw")
-        st.energy_cost_usd_mwh[:] = num("energy_cost_usd_mwh")
-        st.credit_pct_quota[:] = num("imf_credit_pct_quota")
-        st.programme[:] = flag("imf_programme_active")
-        st.imf_financing &= st.programme
-        st.seized_mandate[:] = flag("seized_sale_mandate")
-        st.no_sell[:] = flag("no_sell_pledge")
-        st.reserves_usd[:] = num("reserves_usd")
-        st.holdings[:] = num("holdings_btc")
-        st.cost_basis_usd[:] = num("cost_basis_usd")
-        st.reserve[:] = flag("state_reserve")
-        st.accumulating[:] = st.reserve
-        st.mining[:] = flag("state_mining")
-        st.bought_btc[:] = np.where(st.reserve, st.holdings, 0.0)
-        st.mined_btc[:] = np.where(~st.reserve & st.mining, st.holdings, 0.0)
-        st.seized_btc[:] = st.holdings - st.bought_btc - st.mined_btc
-        st.selling[:] = flag("state_selling") & (st.holdings > 0)
-        st.sold_out[:] = flag("state_sold_out") | st.selling
-        st.sell_btc_month[:] = np.where(st.selling, st.holdings / sc.selling.months, 0.0)
-        table_mw = (
-            self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
-            if "initial_mining_mw" in self.nations_table
-            else np.zeros(self.n)
-        )
-        mw = np.where(table_mw > 0, table_mw, sc.mining.allocation_share * st.energy_surplus_mw)
-        st.mining_mw[:] = np.where(st.mining, mw, 0.0)
+        holdings, reserve, mining = num("holdings_btc"), flag("state_reserve"), flag("state_mining")
+        surplus = num("energy_surplus_mw")
+        bought = np.where(reserve, holdings, 0.0)
+        mined = np.where(~reserve & mining, holdings, 0.0)
+        selling = flag("state_selling") & (holdings > 0)
+        table_mw = self._table_mining_mw()
+        mw = np.where(table_mw > 0, table_mw, sc.mining.allocation_share * surplus)
+        return {
+            "gdp_usd": num("gdp_usd"),
+            "population": num("population"),
+            "debt_pct_gdp": num("debt_pct_gdp"),
+            "imports_usd_month": np.maximum(num("imports_usd_month"), 1.0),
+            "energy_surplus_mw": surplus,
+            "energy_cost_usd_mwh": num("energy_cost_usd_mwh"),
+            "credit_pct_quota": num("imf_credit_pct_quota"),
+            "programme": flag("imf_programme_active"),
+            "seized_mandate": flag("seized_sale_mandate"),
+            "no_sell": flag("no_sell_pledge"),
+            "reserves_usd": num("reserves_usd"),
+            "holdings": holdings,
+            "cost_basis_usd": num("cost_basis_usd"),
+            "reserve": reserve,
+            "accumulating": reserve,
+            "mining": mining,
+            "bought_btc": bought,
+            "mined_btc": mined,
+            "seized_btc": holdings - bought - mined,
+            "selling": selling,
+            "sold_out": flag("state_sold_out") | selling,
+            "sell_btc_month": np.where(selling, holdings / sc.selling.months, 0.0),
+            "mining_mw": np.where(mining, mw, 0.0),
+        }
+
+    def _table_mining_mw(self) -> np.ndarray:
+        """The table's ``initial_mining_mw`` (0 where missing, or without the column)."""
+        if "initial_mining_mw" not in self.nations_table:
+            return np.zeros(self.n)
+        return self.nations_table["initial_mining_mw"].to_numpy(dtype=float, na_value=0.0)
+
+    def _table_initial_state(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Who holds a reserve and who mines by the table's ``initial_state`` (None
+        without the column)."""
+        if "initial_state" not in self.nations_table:
+            return None
+        code = self.nations_table["initial_state"].astype(str).to_numpy()
+        return np.isin(code, ("reserve", "both")), np.isin(code, ("mining", "both"))
 
     # ------------------------------------------------------------------ the step
     @property

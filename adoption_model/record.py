@@ -27,6 +27,7 @@ import pandas as pd
 from adoption_model.errors import InputError, did_you_mean
 from adoption_model.state import STATE_NAMES
 from adoption_model.submodels.decision import ACTIONS, OPTIONS, TERMS
+from adoption_model.submodels.rows import masked_row_sums, row_counts
 from adoption_model.world import month_name
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ class EnsembleRecorder:
         rows, ids = m.live_rows, m.live_ids
         i = m.steps
         r = self.model
-        n_ad = np.count_nonzero(adopted, axis=-1).astype(float)
+        n_ad = row_counts(adopted, float)
 
         def put(key: str, values: Any) -> None:
             r[key][i, ids] = values[rows] if np.ndim(values) else values
@@ -359,10 +360,10 @@ class EnsembleRecorder:
         gdp, population = m.adopter_sums(st.gdp_usd, st.population, adopted)
         put("gdp_weighted_share", gdp / m.gdp_total)
         put("population_weighted_share", population / m.population_total)
-        put("n_reserve", np.count_nonzero(st.reserve, axis=-1).astype(float))
-        put("n_miners", np.count_nonzero(st.mining, axis=-1).astype(float))
+        put("n_reserve", row_counts(st.reserve, float))
+        put("n_miners", row_counts(st.mining, float))
         if new is not None:
-            put("n_new_adopters", np.count_nonzero(new, axis=-1).astype(float))
+            put("n_new_adopters", row_counts(new, float))
         else:
             put("n_new_adopters", n_ad if i == 0 else 0.0)
         put("supply_btc", w.supply)
@@ -379,16 +380,16 @@ class EnsembleRecorder:
         if money.any():
             total = st.holdings.sum(axis=-1)
             computed = {
-                "mining_mw": m.mining_sums(st.mining_mw, st.mining),
-                "n_sold_out": np.count_nonzero(st.sold_out & ~adopted, axis=-1).astype(float),
+                "mining_mw": masked_row_sums(st.mining_mw, st.mining),  # a few miners
+                "n_sold_out": row_counts(st.sold_out & ~adopted, float),
                 "btc_sovereign": total,
                 "btc_bought": st.bought.sum(axis=-1),
                 "btc_mined": st.mined.sum(axis=-1),
                 "btc_sold": st.sold.sum(axis=-1),
-                "imf_detections": np.count_nonzero(st.detected, axis=-1).astype(float),
+                "imf_detections": row_counts(st.detected, float),
                 "imf_withheld_usd": st.imf_withheld.sum(axis=-1),
-                "imf_programme_starts": np.count_nonzero(st.imf_started, axis=-1).astype(float),
-                "imf_programme_ends": np.count_nonzero(st.imf_ended, axis=-1).astype(float),
+                "imf_programme_starts": row_counts(st.imf_started, float),
+                "imf_programme_ends": row_counts(st.imf_ended, float),
                 "fx_reserves_usd": st.reserves_usd.sum(axis=-1),
             }
             if money.all():
@@ -402,7 +403,7 @@ class EnsembleRecorder:
                     r[key][i, sub_ids] = values[sub_rows]
         r["supply_share"][i, ids] = r["btc_sovereign"][i, ids] / r["supply_btc"][i, ids]
         if not self.classic:
-            put("imf_programmes", np.count_nonzero(st.programme, axis=-1).astype(float))
+            put("imf_programmes", row_counts(st.programme, float))
         if self.keep_nations:
             self._record_nations(m, i, rows, ids)
         self.rows[ids] = i + 1

@@ -42,6 +42,27 @@ class Replicate:
     resolve_nation = AdoptionModel.resolve_nation
     first_adoptions = AdoptionModel.first_adoptions
 
+    def _panel_values(self, sc: Scenario, month: str) -> dict[str, np.ndarray]:
+        months = (month, sc.selling.months, sc.mining.allocation_share)
+        return self._once(("panel", months), AdoptionModel._panel_values, sc, month)
+
+    def _table_mining_mw(self) -> np.ndarray:
+        return self._once("mining_mw", AdoptionModel._table_mining_mw)
+
+    def _table_initial_state(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self._once("initial_state", AdoptionModel._table_initial_state)
+
+    def _once(self, what: Any, read: Any, *args: Any) -> Any:
+        """What ``read`` reads from the table (or the panel), once per table in the
+        ensemble: the replicates of one table share it (those reads draw nothing, and
+        their callers copy the arrays into each replicate's state)."""
+        if self._table_key is None:
+            return read(self, *args)
+        key = (self._table_key, what)
+        if key not in self._cache:
+            self._cache[key] = read(self, *args)
+        return self._cache[key]
+
     @functools.cached_property
     def index_of(self) -> dict[str, int]:
         """Row of each node id (as text), built when an event or option names a nation."""
@@ -58,6 +79,8 @@ class Replicate:
         key = None
         if sc.network.kind == "real" and cache is not None:  # the same graph and table
             key = (sc.network.layers.model_dump_json(), sc.network.allow_isolated)
+        self._cache = cache if cache is not None else {}
+        self._table_key = key
         if key is not None and key in cache:
             self.network, self.nations_table, self.index_of = cache[key]
         else:

@@ -8,7 +8,8 @@ arithmetic: additions, multiplications and divisions elementwise in numpy (IEEE,
 same bits as Python's floats, in the same order), and every transcendental function
 (``exp``, ``log``, ``tanh``, ``pow``) through Python's :mod:`math` value by value, since
 numpy's vectorised ``exp`` and ``log`` may differ from the C library's in the last bit.
-Each replicate still draws its one standard normal a month from its own Generator.
+Each replicate still draws its one standard normal a month from its own Generator (the
+ensemble draws it, before the month's uniforms, and passes it in).
 
 It covers the default price process (``price.process = "gbm"``) under either hashrate
 model; the ensemble keeps one :class:`World` per replicate for the regime and path
@@ -83,13 +84,13 @@ class WorldRows:
     def advance(
         self,
         params: Any,
-        rngs: Sequence[np.random.Generator],
-        live: Sequence[int],
+        z: np.ndarray,
         net_buying_btc: np.ndarray,
         sovereign_th: np.ndarray,
     ) -> None:
-        """:meth:`World.advance` of every row; rows ``live`` draw their normal, from
-        ``rngs[row]`` (stopped rows draw nothing and are not recorded)."""
+        """:meth:`World.advance` of every row, given each row's standard normal ``z``
+        (drawn by the caller from the row's Generator, the month's first draw; stopped
+        rows are not recorded, whatever their value)."""
         if not supports(params):  # a 'set' event changed the process: run them alone
             raise ValueError("WorldRows: the price process or hashrate model changed")
         p, mn = params.price, params.mining
@@ -113,9 +114,6 @@ class WorldRows:
         impr = _param(lambda e: (1.0 - e) ** (1.0 / 12.0), mn.efficiency_improvement)
         self.efficiency_j_per_th *= impr
 
-        z = np.zeros(len(self.price))
-        for row in live:
-            z[row] = float(rngs[row].standard_normal())
         mu, sigma = _col(p.drift), _col(p.volatility)
         dt = 1.0 / 12.0
         log_p = self.log_prices[s - 1] + (mu - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z

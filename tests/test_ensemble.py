@@ -115,6 +115,25 @@ def test_logit_nation_frame_and_horizons_differ() -> None:
     assert [len(r.model_frame) for r in results] == [1, 6, 14]
 
 
+def test_replicates_started_from_the_panel() -> None:
+    """Runs started from the observed panel (the back-test's start) read the panel and
+    the table once per ensemble and copy them into each replicate: still each single
+    run's bits, also where replicates differ in the parameters that state reads (which
+    change nothing at this month: no nation is mid-sale, the miners have table megawatts;
+    the cache keys on them all the same)."""
+    from adoption_model.calibration.history import history_overrides
+
+    base = {**history_overrides("2021-06", 12), "output.nation_frame": True}
+    over = [
+        base,
+        {**base, "selling.months": 3, "mining.allocation_share": 0.2},
+        {**base, "rule.coef.a0": -1.0},
+    ]
+    results = check_ensemble(over, [11, 12, 13])
+    held = [r.nation_frame.loc[r.nation_frame["step"] == 0, "holdings"].sum() for r in results]
+    assert held[0] > 0 and held[0] == held[1] == held[2]  # the panel's holdings at the start
+
+
 def test_events_fire_per_replicate() -> None:
     """Dated events of every kind, different per replicate, incl. set events mid-run."""
     ev = [

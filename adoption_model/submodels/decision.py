@@ -127,22 +127,25 @@ def logit_inputs(
     Availability: an absolute crypto ban removes adopt and mine, a mining ban removes
     mine, until a dated event lifts them (the Law Library of Congress 2021 classes).
     """
-    union = st.union[sel]
     cover = sig.fx_cover if sig.fx_cover is not None else import_cover(st)[sel]
-    ara, own = st.ara[sel], st.own_currency[sel]
+    assessed, debt = sig.fx_assessed, sig.debt_stress
+    if assessed is None or debt is None:
+        ara, own = st.ara[sel], st.own_currency[sel]
+        assessed = fx_assessed(ara, own, st.union[sel])
+        benchmark = debt_benchmark(ara, own, st.reserve_issuer[sel])
+        debt = debt_stress(st.debt_pct_gdp[sel], st.net_debt_pct_gdp[sel], benchmark)
     banned = st.absolute_ban[sel]
-    at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
+    pressure = sig.imf_pressure
+    if pressure is None:
+        at_risk = 0.0 if sig.imf_at_risk is None else sig.imf_at_risk[sel]
+        pressure = sig.imf_stance * sig.exposure[sel] + at_risk
     return LogitInputs(
-        fx_stress=fx_stress(cover, fx_assessed(ara, own, union)),
-        debt_stress=debt_stress(
-            st.debt_pct_gdp[sel],
-            st.net_debt_pct_gdp[sel],
-            debt_benchmark(ara, own, st.reserve_issuer[sel]),
-        ),
+        fx_stress=fx_stress(cover, assessed),
+        debt_stress=debt,
         peer=peer,
         world_share=sig.world_share,
         momentum=sig.momentum,
-        imf_pressure=sig.imf_stance * sig.exposure[sel] + at_risk,
+        imf_pressure=pressure,
         margin=margin(sig.revenue_mwh, st.energy_cost_usd_mwh[sel]),
         gain=unrealised_gain(st.holdings[sel], st.cost_basis_usd[sel], sig.price),
         mandate=(st.seized_mandate[sel] & (st.seized_btc[sel] > 0)).astype(float),

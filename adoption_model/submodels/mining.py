@@ -94,10 +94,13 @@ def market_rows(
     exactly as :func:`market` sums it (:func:`~adoption_model.submodels.rows.masked_row_sums`),
     and the rest is the same IEEE arithmetic elementwise.
     """
-    from adoption_model.submodels.rows import masked_row_sums
+    from adoption_model.submodels.rows import picked_row_sums, row_counts
 
     eff = efficiency_j_per_th
-    sovereign_th = masked_row_sums(hashrate_th(st.mining_mw, eff[:, None]), st.mining)
+    # the miners' hashrate, computed at the miners only (elementwise: the same bits)
+    miners = np.flatnonzero(st.mining)
+    th = hashrate_th(st.mining_mw.reshape(-1)[miners], eff[miners // st.mining.shape[-1]])
+    sovereign_th = picked_row_sums(th, row_counts(st.mining))
     blocks = np.ravel(blocks_per_month) if np.ndim(blocks_per_month) else blocks_per_month
     per_th = btc_per_th_month(reward_btc, blocks, network_th + sovereign_th)
     revenue = revenue_per_mwh(per_th, price, eff)

@@ -69,6 +69,13 @@ class Signals:
     imf_at_risk: np.ndarray | None = None  # expected tranche withheld / FX reserves (7.5)
     #: months of import cover of the nations deciding (None: computed from the state)
     fx_cover: np.ndarray | None = None
+    #: debt stress and whether FX stress is assessed, of the nations deciding (None:
+    #: computed from the state; they read covariates that nothing changes during a run)
+    debt_stress: np.ndarray | None = None
+    fx_assessed: np.ndarray | None = None
+    #: the IMF's pressure on the nations deciding (None: from the stance, exposure and
+    #: at-risk share, as :func:`~adoption_model.submodels.decision.logit_inputs` does)
+    imf_pressure: np.ndarray | None = None
 
 
 class PeerSignal:
@@ -131,7 +138,7 @@ def _product(w: sp.csr_array, x: np.ndarray) -> np.ndarray:
     """
     rows, n = x.shape
     if _csr_matvecs is None:  # pragma: no cover
-        return np.ascontiguousarray(np.asarray(w @ x.T).T)
+        return np.ascontiguousarray(np.asarray(w @ x.T.astype(float)).T)
     cols = np.ascontiguousarray(x.T, dtype=float)
     out = np.zeros((n, rows))
     _csr_matvecs(n, n, rows, w.indptr, w.indices, w.data, cols.ravel(), out.ravel())
@@ -150,7 +157,9 @@ class EnsemblePeerSignal:
     through one CSR mat-vec: still one compiled call a step, and each block's rows are
     summed in the order of that replicate's own matrix, so every replicate gets its single
     run's bits. (A loop of R products would cost R Python-level calls a step; a dense
-    batched product would cost n x n per replicate.)
+    batched product would cost n x n per replicate.) On a shared graph only the
+    replicates whose adopters changed since the last step are multiplied again (a few
+    in a hundred, a month of the baseline); the others keep their signal.
     """
 
     def __init__(self, networks: Sequence[Any]) -> None:
@@ -159,6 +168,11 @@ class EnsemblePeerSignal:
         self.replicates = len(networks)
         self.shared = all(_same_graph(first, net) for net in networks[1:])
         self.complete = first.matrix is None
+        #: the last states and signals of a shared graph (rows whose state did not change
+        #: keep their signal: each column of the product is computed on its own)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+        #: the rows the last :meth:`share` recomputed (None: all of them)
+        self.changed: np.ndarray | None = None
         if self.shared:
             one = PeerSignal(first)
             self.matrix, self.structure = one.matrix, one.structure
@@ -175,14 +189,36 @@ class EnsemblePeerSignal:
         self.all_listen = bool((self.den > 0).all())
 
     def share(self, x: np.ndarray) -> np.ndarray:
-        """``m_i`` of every nation of every replicate given ``(R, n)`` 0/1 states ``x``."""
+        """``m_i`` of every nation of every replicate given ``(R, n)`` 0/1 states ``x``
+        (floats, or bools: the same signal, and on a shared graph a cheaper comparison
+        with the last states)."""
         rows, n = x.shape
+        self.changed = None
+        if x.dtype == bool and (self.complete or not self.shared):
+            x = x.astype(float)
         if self.complete:
             return np.repeat(x.sum(axis=-1, keepdims=True) / n, n, axis=-1)
-        num = self._apply(self.matrix, x)
+        if not self.shared:
+            return self._divide(self._apply(self.matrix, x))
+        # a shared graph: recompute only the replicates whose adopters changed (a few a
+        # step); the product's columns and the division are each row's own arithmetic
+        last = self._last
+        if last is None or last[0].shape != x.shape:
+            out = self._divide(_product(self.matrix, x))
+        else:
+            self.changed = changed = np.flatnonzero((x != last[0]).any(axis=-1))
+            if not len(changed):
+                return last[1]
+            out = last[1].copy()
+            out[changed] = self._divide(_product(self.matrix, x[changed]))
+        out.flags.writeable = False  # handed out again next step: callers only read it
+        self._last = (x.copy(), out)
+        return out
+
+    def _divide(self, num: np.ndarray) -> np.ndarray:
         if self.all_listen:
             return np.divide(num, self.den, out=num)
-        return np.divide(num, self.den, out=np.zeros(x.shape), where=self.den > 0)
+        return np.divide(num, self.den, out=np.zeros(num.shape), where=self.den > 0)
 
     def new_adopter_counts(self, new_prev: np.ndarray) -> np.ndarray:
         """In-neighbours of each nation that adopted in the previous step, ``(R, n)``."""
@@ -207,6 +243,7 @@ class EnsemblePeerSignal:
         new = object.__new__(EnsemblePeerSignal)
         new.__dict__.update(self.__dict__)
         new.replicates = len(keep)
+        new._last = None
         if self.shared:
             return new
         new.den = self.den[keep]
