@@ -249,6 +249,20 @@ def test_masked_row_sums_match_single_sums() -> None:
         assert np.array_equal(masked_row_sums(x[0], mask), [x[0][m].sum() for m in mask])
 
 
+def test_row_counts_equal_count_nonzero() -> None:
+    from adoption_model.submodels.rows import row_counts
+
+    rng = np.random.default_rng(1)
+    for shape in ((7, 197), (3, 2**16 + 5), (4, 0)):
+        mask = rng.random(shape) < 0.3
+        want = np.count_nonzero(mask, axis=-1)
+        assert np.array_equal(row_counts(mask), want) and row_counts(mask).dtype == np.int64
+        assert np.array_equal(row_counts(mask, float), want.astype(float))
+        assert np.array_equal(row_counts(mask[:, ::2]), np.count_nonzero(mask[:, ::2], axis=-1))
+    ints = rng.integers(0, 3, size=(5, 9))  # not bools: counted as numpy counts them
+    assert np.array_equal(row_counts(ints), np.count_nonzero(ints, axis=-1))
+
+
 def test_stacked_parameters() -> None:
     a = load_scenario(None, {"rule.coef.a_peer": 1.5})
     b = load_scenario(None, {"rule.coef.a_peer": 2.5})
