@@ -271,6 +271,40 @@ class GatheredSteps:
             imf.start_new_programmes(sub, np.ones(len(idx), dtype=bool), t, _Picked(sc, rows).imf)
             sub.scatter()
 
+    def _certain_holds(
+        self,
+        sc: Stacked,
+        sig: Signals,
+        flat: np.ndarray,
+        rows: np.ndarray,
+        peer: np.ndarray,
+        u_choice: np.ndarray,
+    ) -> np.ndarray:
+        """Which reviewing entries ``flat`` hold whatever the rest of their logit gives:
+        no holdings (selling unavailable) and a choice uniform below
+        :func:`decision.hold_floor`, in replicates whose IMF cannot lower the pressure
+        below the stance times the exposure (a non-negative detection probability)."""
+        fl = self._flat_state()
+        can = fl.holdings[flat] <= 0
+        if not can.any():
+            return can
+        f, r = flat[can], rows[can]
+        stance = sig.imf_stance[r, 0]
+        ok = sig.p_detect[r, 0] >= 0
+        debt = self._static_inputs()[0][f]
+        floor = decision.hold_floor(
+            _Picked(sc, r).rule.coef,
+            pick(sc.rule.choice_intensity, r),
+            peer.reshape(-1)[f],
+            sig.world_share[r, 0],
+            sig.momentum[r, 0],
+            debt,
+            fl.sanctions_exposure[f],
+            stance * self._exposure_at(sc, f, r),
+        )
+        can[can] = ok & (u_choice[can] < floor)
+        return can
+
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
 
@@ -299,10 +333,14 @@ class GatheredSteps:
             fl.action[self._acted] = decision.HOLD
         self._acted = np.zeros(0, dtype=np.int64)
         flat = np.flatnonzero(reviewed)  # picks by flat index: one gather per array
+        n = self.n
+        rows, cols = np.divmod(flat, n)
+        u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
+        if len(flat):  # nations certain to hold need no logit (decision.hold_floor)
+            keep = ~self._certain_holds(sc, sig, flat, rows, peer, u_choice)
+            flat, rows, cols, u_choice = flat[keep], rows[keep], cols[keep], u_choice[keep]
         new_miners = False
         if len(flat):
-            n = self.n
-            rows, cols = np.divmod(flat, n)
             picked = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
@@ -332,7 +370,6 @@ class GatheredSteps:
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
             choice = decision.choose(probs, u_choice)
             acts = choice != decision.HOLD
             if acts.any():
