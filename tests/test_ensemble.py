@@ -250,13 +250,13 @@ def test_masked_row_sums_match_single_sums() -> None:
 
 
 def test_hold_floor_bounds_the_hold_probability() -> None:
-    """decision.hold_floor is below the logit's hold probability for nations without
+    """gather.hold_floor is below the logit's hold probability for nations without
     holdings, for any coefficients, intensity and inputs in their ranges (the ensemble
     skips the logit of a nation whose uniform lies below it); and it is not vacuous."""
+    from adoption_model.gather import hold_floor
     from adoption_model.scenario import LogitCoefficients
     from adoption_model.submodels.decision import (
         LogitInputs,
-        hold_floor,
         logit_probabilities,
         logit_utilities,
     )

@@ -259,59 +259,6 @@ def logit_probabilities(
     return e / total[..., None]
 
 
-#: How far below the hold floor a uniform must be to be screened (relative): more than
-#: the rounding of the utilities and probabilities, by many orders of magnitude.
-HOLD_FLOOR_MARGIN = 1e-9
-
-
-def hold_floor(
-    c: LogitCoefficients,
-    intensity: Any,
-    peer: np.ndarray,
-    world_share: Any,
-    momentum: Any,
-    debt_stress: np.ndarray,
-    sanctions: np.ndarray,
-    imf_low: np.ndarray,
-) -> np.ndarray:
-    """A lower bound of the hold probability of nations that cannot sell (no holdings).
-
-    With selling unavailable, ``P(hold) = 1 / (1 + e^(lambda U_adopt) + e^(lambda U_mine))``
-    or more (an unavailable option adds nothing). Each utility is bounded above term by
-    term (docs/ODD.md 7.2): the terms whose input is given are taken as they are (peer,
-    world share, momentum, debt stress, sanctions), the others at their largest over the
-    input's range: FX stress and the margin are clipped to [0, 1] and [-1, 1], and the
-    IMF's pressure lies in ``[imf_low, imf_low + 1]`` (the stance times the exposure, plus
-    an at-risk share in [0, 1]). ``lambda >= 0`` (validated). A nation whose choice
-    uniform lies below the bound (less :data:`HOLD_FLOOR_MARGIN`) holds, whatever its
-    other inputs: :func:`choose` would give HOLD, so the ensemble skips its logit.
-    """
-
-    def worst(coef: Any, low: Any, high: Any) -> Any:  # the largest of coef * x over [low, high]
-        return np.maximum(coef * low, coef * high)
-
-    adopt = (
-        c.a0
-        + worst(c.a_fx, 0.0, 1.0)
-        + c.a_debt * debt_stress
-        + c.a_peer * peer
-        + c.a_world * world_share
-        + c.a_mom * momentum
-        + worst(-c.a_imf, imf_low, imf_low + 1.0)
-        + c.a_sanctions * sanctions
-    )
-    mine = (
-        c.c0
-        + c.c_peer * peer
-        + worst(-c.c_imf, imf_low, imf_low + 1.0)
-        + worst(c.c_margin, -1.0, 1.0)
-        + c.c_sanctions * sanctions
-    )
-    with np.errstate(over="ignore"):
-        total = 1.0 + np.exp(intensity * adopt) + np.exp(intensity * mine)
-    return (1.0 / total) * (1.0 - HOLD_FLOOR_MARGIN)
-
-
 def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF draw of one action per nation from uniforms ``u`` (one per nation)."""
     p = probabilities  # the cumulative sums as np.cumsum adds them, left to right
