@@ -25,7 +25,8 @@ summary of ``run(scenarios[r], seeds[r])``:
   own row sums, and masked sums use :func:`~adoption_model.submodels.rows.masked_row_sums`;
 - submodels that can change only a few nations run on those entries, gathered from the
   arrays (:mod:`adoption_model.gather`: purchases, mining, sales, IMF reviews, and the
-  logit, its inputs and its commits where nations review this month);
+  logit, its inputs and its commits where nations review this month, less the nations a
+  bound shows to hold whatever their inputs);
 - replicates may differ in any numeric scenario parameter: a parameter is a plain float
   where all replicates agree and an ``(R, 1)`` column where they do not (:class:`Stacked`).
 

@@ -10,6 +10,11 @@ function below names the entries outside which the submodel is an exact no-op (i
 subtracts exact zeros, multiplies by exactly one, or writes the value already there), so
 leaving them out changes no bit.
 
+The logit of the nations that review this month goes further: a nation without holdings
+whose choice uniform lies below a floor of its hold probability (:func:`hold_floor`, a
+bound over the inputs it does not compute) holds whatever those inputs are, so the logit
+runs only on the others: the same actions, at a fraction of the cost.
+
 Parameters come along: an ``(R, 1)`` column is picked at each gathered entry's replicate
 (:class:`~adoption_model.batching._Picked`), an ``(R, 1)`` world value likewise
 (:func:`pick`).
@@ -31,6 +36,7 @@ __all__ = [
     "GatheredSteps",
     "Gathered",
     "buy_active",
+    "hold_floor",
     "mine_active",
     "pick",
     "review_active",
@@ -97,6 +103,60 @@ def review_active(st: NationState, t: int) -> np.ndarray:
     programmes reaching their end (every other line acts on those entries only)."""
     accumulated = st.programme & ((st.bought + st.mined) > 0)
     return accumulated | (st.imf_financing & ((st.imf_next_review == t) | (t >= st.imf_end)))
+
+
+#: How far below the hold floor a uniform must be to be screened (relative): more than
+#: the rounding of the utilities and probabilities, by many orders of magnitude.
+HOLD_FLOOR_MARGIN = 1e-9
+
+
+def hold_floor(
+    c: Any,
+    intensity: Any,
+    peer: np.ndarray,
+    world_share: Any,
+    momentum: Any,
+    debt_stress: np.ndarray,
+    sanctions: np.ndarray,
+    imf_low: np.ndarray,
+) -> np.ndarray:
+    """A lower bound of the hold probability of nations that cannot sell (no holdings).
+
+    With selling unavailable, ``P(hold) = 1 / (1 + e^(lambda U_adopt) + e^(lambda U_mine))``
+    or more (an unavailable option adds nothing). Each utility is bounded above term by
+    term (docs/ODD.md 7.2): the terms whose input is given are taken as they are (peer,
+    world share, momentum, debt stress, sanctions), the others at their largest over the
+    input's range: FX stress and the margin are clipped to [0, 1] and [-1, 1], and the
+    IMF's pressure lies in ``[imf_low, imf_low + 1]`` (the stance times the exposure, plus
+    an at-risk share in [0, 1]). ``lambda >= 0`` (validated). A nation whose choice
+    uniform lies below the bound (less :data:`HOLD_FLOOR_MARGIN`) holds, whatever its
+    other inputs (:func:`~adoption_model.submodels.decision.choose` would give HOLD), so
+    the ensemble skips its logit.
+    """
+
+    def worst(coef: Any, low: Any, high: Any) -> Any:  # the largest of coef * x over [low, high]
+        return np.maximum(coef * low, coef * high)
+
+    adopt = (
+        c.a0
+        + worst(c.a_fx, 0.0, 1.0)
+        + c.a_debt * debt_stress
+        + c.a_peer * peer
+        + c.a_world * world_share
+        + c.a_mom * momentum
+        + worst(-c.a_imf, imf_low, imf_low + 1.0)
+        + c.a_sanctions * sanctions
+    )
+    mine = (
+        c.c0
+        + c.c_peer * peer
+        + worst(-c.c_imf, imf_low, imf_low + 1.0)
+        + worst(c.c_margin, -1.0, 1.0)
+        + c.c_sanctions * sanctions
+    )
+    with np.errstate(over="ignore"):
+        total = 1.0 + np.exp(intensity * adopt) + np.exp(intensity * mine)
+    return (1.0 / total) * (1.0 - HOLD_FLOOR_MARGIN)
 
 
 class GatheredSteps:
@@ -271,6 +331,40 @@ class GatheredSteps:
             imf.start_new_programmes(sub, np.ones(len(idx), dtype=bool), t, _Picked(sc, rows).imf)
             sub.scatter()
 
+    def _certain_holds(
+        self,
+        sc: Stacked,
+        sig: Signals,
+        flat: np.ndarray,
+        rows: np.ndarray,
+        peer: np.ndarray,
+        u_choice: np.ndarray,
+    ) -> np.ndarray:
+        """Which reviewing entries ``flat`` hold whatever the rest of their logit gives:
+        no holdings (selling unavailable) and a choice uniform below
+        :func:`hold_floor`, in replicates whose IMF cannot lower the pressure
+        below the stance times the exposure (a non-negative detection probability)."""
+        fl = self._flat_state()
+        can = fl.holdings[flat] <= 0
+        if not can.any():
+            return can
+        f, r = flat[can], rows[can]
+        stance = sig.imf_stance[r, 0]
+        ok = sig.p_detect[r, 0] >= 0
+        debt = self._static_inputs()[0][f]
+        floor = hold_floor(
+            _Picked(sc, r).rule.coef,
+            pick(sc.rule.choice_intensity, r),
+            peer.reshape(-1)[f],
+            sig.world_share[r, 0],
+            sig.momentum[r, 0],
+            debt,
+            fl.sanctions_exposure[f],
+            stance * self._exposure_at(sc, f, r),
+        )
+        can[can] = ok & (u_choice[can] < floor)
+        return can
+
     def _decide_reviewed(self, sc: Stacked, peer: np.ndarray, sig: Signals, t: int) -> bool:
         """The logit decision of :meth:`Logit.decide`, computed only where nations review.
 
@@ -299,10 +393,14 @@ class GatheredSteps:
             fl.action[self._acted] = decision.HOLD
         self._acted = np.zeros(0, dtype=np.int64)
         flat = np.flatnonzero(reviewed)  # picks by flat index: one gather per array
+        n = self.n
+        rows, cols = np.divmod(flat, n)
+        u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
+        if len(flat):  # nations certain to hold need no logit (hold_floor)
+            keep = ~self._certain_holds(sc, sig, flat, rows, peer, u_choice)
+            flat, rows, cols, u_choice = flat[keep], rows[keep], cols[keep], u_choice[keep]
         new_miners = False
         if len(flat):
-            n = self.n
-            rows, cols = np.divmod(flat, n)
             picked = _Picked(sc, rows)
             local = Signals(
                 adopted=sig.adopted,
@@ -332,7 +430,6 @@ class GatheredSteps:
             util = decision.logit_utilities(x, pr.coef)
             avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
             probs = decision.logit_probabilities(util, avail, pr.choice_intensity)
-            u_choice = self._draws.reshape(-1)[rows * (4 * n) + n + cols]  # draws[:, 1]
             choice = decision.choose(probs, u_choice)
             acts = choice != decision.HOLD
             if acts.any():

@@ -249,6 +249,53 @@ def test_masked_row_sums_match_single_sums() -> None:
         assert np.array_equal(masked_row_sums(x[0], mask), [x[0][m].sum() for m in mask])
 
 
+def test_hold_floor_bounds_the_hold_probability() -> None:
+    """gather.hold_floor is below the logit's hold probability for nations without
+    holdings, for any coefficients, intensity and inputs in their ranges (the ensemble
+    skips the logit of a nation whose uniform lies below it); and it is not vacuous."""
+    from adoption_model.gather import hold_floor
+    from adoption_model.scenario import LogitCoefficients
+    from adoption_model.submodels.decision import (
+        LogitInputs,
+        logit_probabilities,
+        logit_utilities,
+    )
+
+    rng = np.random.default_rng(12)
+    names = list(LogitCoefficients.model_fields)
+    k = 4000
+    baseline = load_scenario(None).rule.coef  # the estimated coefficients, first
+    for trial in range(60):
+        draw = (0.5 if trial % 2 else 4.0) * rng.normal(size=len(names))
+        coef = LogitCoefficients(**{n: float(v) for n, v in zip(names, draw, strict=True)})
+        coef = baseline if trial == 0 else coef
+        lam = 1.0 if trial == 0 else float(rng.choice([0.0, 0.3, 1.0, 3.0]))
+        stance, exposure = rng.random(k), rng.random(k)
+        low = stance * exposure
+        x = LogitInputs(
+            fx_stress=rng.random(k), debt_stress=rng.random(k), peer=rng.random(k),
+            world_share=rng.random(k), momentum=rng.uniform(-1, 1, k),
+            imf_pressure=low + rng.random(k), margin=rng.uniform(-1, 1, k),
+            gain=np.zeros(k), mandate=(rng.random(k) < 0.5).astype(float),
+            can_adopt=rng.random(k) < 0.8, can_mine=rng.random(k) < 0.5,
+            can_sell=np.zeros(k, dtype=bool), sanctions=rng.random(k),
+        )  # fmt: skip
+        # the extremes of the ranges too
+        x.fx_stress[:50], x.margin[:50], x.imf_pressure[:50] = 0.0, 1.0, low[:50]
+        x.fx_stress[50:100], x.margin[50:100], x.imf_pressure[50:100] = 1.0, -1.0, low[50:100] + 1
+        util = logit_utilities(x, coef)
+        avail = np.stack([x.can_adopt, x.can_mine, x.can_sell], axis=-1)
+        p_hold = logit_probabilities(util, avail, lam)[:, 0]
+        floor = hold_floor(coef, lam, x.peer, x.world_share, x.momentum, x.debt_stress,
+                           x.sanctions, low)  # fmt: skip
+        assert (floor <= p_hold).all(), trial
+    # not vacuous: with the estimated coefficients the floor screens most nations (a
+    # uniform below 0.9 holds wherever the peer share is below a half)
+    peer = rng.random(k) * 0.5
+    floor = hold_floor(baseline, 1.0, peer, 0.3, 0.0, np.ones(k), np.zeros(k), np.zeros(k))
+    assert floor.min() > 0.9
+
+
 def test_row_counts_equal_count_nonzero() -> None:
     from adoption_model.submodels.rows import row_counts
 
