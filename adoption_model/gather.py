@@ -370,8 +370,9 @@ class GatheredSteps:
 
         A nation that does not review holds whatever its utilities; without an explanation
         to keep, only the reviewing nations (``review_probability``, 1/12 by default) need
-        the logit. Their inputs are picked from the ``(R, n)`` state and go through the
-        same functions (elementwise, so the same bits); the rest hold. The nations that
+        the logit, and of those only the ones :func:`hold_floor` does not show to hold.
+        Their inputs are picked from the ``(R, n)`` state and go through the same
+        functions (elementwise, so the same bits); the rest hold. The nations that
         act switch policy there too (:func:`decision.commit` on the gathered entries).
         Returns whether any nation started mining.
         """
