@@ -23,7 +23,6 @@ from adoption_model.ensemble import (
     structure_key,
 )
 from adoption_model.errors import InputError
-from adoption_model.experiments.batches import run_batch
 from adoption_model.runner import RunResult, run
 from adoption_model.scenario import load_scenario
 from adoption_model.submodels.rows import masked_row_sums
@@ -209,32 +208,54 @@ def test_classic_rules_with_money_moving_events() -> None:
     check_ensemble(over[:2], [1, 2])
 
 
-def test_run_ensemble_and_run_batch() -> None:
+def test_run_ensemble_mixes_structures_and_engines() -> None:
+    """run_ensemble groups consecutive runs of one structure; the agents engine and a
+    'set' event of a parameter run too, each as its single run."""
     res = run_ensemble(None, [4, 5], overrides={"steps": 6})
     assert_same(res[1], run(None, seed=5, overrides={"steps": 6}))
-    scenarios = [
-        load_scenario(None, {"steps": 4}),
-        load_scenario(None, {"steps": 4, "rule.kind": "threshold"}),
-        load_scenario(None, {"steps": 4, "engine": "agents"}),
-        load_scenario(None, {"steps": 4, "events": [{"date": "2025-07", "kind": "set",
-                                                      "key": "rule.coef.a0", "value": 1.0}]}),
-        load_scenario(None, {"steps": 4}),
+    over = [
+        {"steps": 4},
+        {"steps": 4, "rule.kind": "threshold"},
+        {"steps": 4, "engine": "agents"},
+        {"steps": 4, "events": [{"date": "2025-07", "kind": "set", "key": "rule.coef.a0",
+                                 "value": 1.0}]},
+        {"steps": 4},
     ]  # fmt: skip
-    out = run_batch(scenarios, [1, 2, 3, 4, 5])
-    for sc, seed, got in zip(scenarios, [1, 2, 3, 4, 5], out, strict=True):
-        assert_same(got, run(sc, seed=seed))
+    out = run_ensemble([None] * 5, [1, 2, 3, 4, 5], overrides=over)
+    for ov, seed, got in zip(over, [1, 2, 3, 4, 5], out, strict=True):
+        assert_same(got, run(None, seed=seed, overrides=ov))
 
 
-def test_run_batch_keeps_failures_per_run() -> None:
-    """A replicate that fails at initialisation fails alone, with the single run's error."""
-    good = load_scenario(None, {"steps": 3})
-    bad = load_scenario(None, {"steps": 3, "initial.seed_count": 500})
-    out = run_batch([good, bad, good], [1, 2, 3])
-    assert isinstance(out[1], InputError) and "seed_count" in str(out[1])
-    with pytest.raises(InputError) as single:
-        run(bad, seed=2)
-    assert str(out[1]) == str(single.value)
-    assert_same(out[2], run(good, seed=3))
+def test_batch_of_tasks_keeps_failures_per_run() -> None:
+    """A worker's batch (run_tasks): a run that fails to initialise or to load fails
+    alone, with the error run_task records for it alone; the others are their own runs."""
+    from adoption_model.experiments.batches import run_tasks
+    from adoption_model.experiments.runner import run_task
+
+    def task(rid: int, over: dict) -> dict:
+        return {"run_id": rid, "seed": rid, "base": None, "key": "k", "overrides": over,
+                "outcomes": {"share": "final(adoption_share)"}, "keep_steps": True,
+                "keep_nations": False, "keep_adoptions": True, "posterior": None}  # fmt: skip
+
+    tasks = [
+        task(0, {"steps": 3}),
+        task(1, {"steps": 3, "initial.seed_count": 500}),  # fails when its replicate starts
+        task(2, {"steps": 3, "rule.review_probability": 7.0}),  # does not load
+        task(3, {"steps": 3, "rule.kind": "threshold"}),
+        task(4, {"steps": 3}),
+    ]
+    got = run_tasks(tasks)
+    assert [g["status"] for g in got] == ["ok", "failed", "failed", "ok", "ok"]
+    for g, t in zip(got, tasks, strict=True):
+        want = run_task(t)
+        for k in ("run_id", "status", "error", "outcomes", "steps_run"):
+            assert g[k] == want[k], (t["run_id"], k)
+        for k in ("steps", "adoptions"):
+            if want[k] is None:
+                assert g[k] is None
+            else:
+                pd.testing.assert_frame_equal(g[k], want[k], check_exact=True)
+    assert "seed_count" in got[1]["error"] and "review_probability" in got[2]["error"]
 
 
 # ------------------------------------------------------------------ the pieces

@@ -12,19 +12,15 @@ import os
 import platform
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from adoption_model.experiments.outcomes import evaluate_outcomes
 
-if TYPE_CHECKING:
-    from adoption_model.runner import RunResult
-    from adoption_model.scenario import Scenario
-
-__all__ = ["batches", "run_batch", "run_tasks"]
+__all__ = ["batches", "run_tasks"]
 
 
 def _failed(task: dict[str, Any], exc: BaseException, started: float) -> dict[str, Any]:
@@ -181,52 +177,3 @@ def batches(
         batch.append(task)
     if batch:
         yield batch
-
-
-def run_batch(
-    scenarios: Sequence[Scenario], seeds: Sequence[int]
-) -> list[RunResult | BaseException]:
-    """Run replicates with the same structure as ensembles; a failing run is its exception.
-
-    A replicate whose initialisation raises is returned as that exception (the others run
-    on); if stepping raises, the batch falls back to single runs so that only the runs
-    that fail by themselves fail, with the single run's own error.
-    """
-    from adoption_model.ensemble import Ensemble, _Replicate, structure_key
-    from adoption_model.runner import run
-
-    out: list[Any] = [None] * len(scenarios)
-    good: list[int] = []
-    for i, sc in enumerate(scenarios):
-        if sc.engine != "vectorized":
-            out[i] = _single(run, sc, seeds[i])
-        else:
-            good.append(i)
-    groups: dict[tuple, list[int]] = {}
-    for i in good:
-        groups.setdefault(structure_key(scenarios[i]), []).append(i)
-    for members in groups.values():
-        ok, reps = [], []
-        cache: dict = {}
-        for i in members:  # initialise one by one: a bad replicate fails alone
-            try:
-                reps.append(_Replicate(scenarios[i], int(seeds[i]), cache))
-                ok.append(i)
-            except Exception as exc:  # noqa: BLE001 - a failing run is data
-                out[i] = exc
-        if not ok:
-            continue
-        try:
-            results = Ensemble._from_replicates(reps).run()
-        except Exception:  # noqa: BLE001 - rerun alone: each run's own result or error
-            results = [_single(run, scenarios[i], seeds[i]) for i in ok]
-        for i, res in zip(ok, results, strict=True):
-            out[i] = res
-    return out
-
-
-def _single(run: Any, sc: Scenario, seed: int) -> Any:
-    try:
-        return run(sc, seed=seed)
-    except Exception as exc:  # noqa: BLE001
-        return exc
