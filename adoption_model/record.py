@@ -195,7 +195,6 @@ class Recorder:
             r["fx_reserves_usd"][i] = st.reserves_usd.sum()
         if not self.classic:
             r["imf_programmes"][i] = np.count_nonzero(st.programme)
-            r["fx_reserves_usd"][i] = st.reserves_usd.sum()
         if self.keep_nations:
             self._record_nations(m, i)
         self.rows += 1
